@@ -1,0 +1,215 @@
+// Turns the per-scenario JSON that bench/run.sh collected into build/bench/results.md and
+// results.json, and prints the markdown. usage: node report.mjs OUT_DIR [--seconds S ...]
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const out = process.argv[2];
+const opts = {};
+for (let i = 3; i + 1 < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+
+const SERVERS = [
+  ['relay', 'relay'],
+  ['node', 'node ws'],
+  ['raw', 'raw tcp'],
+];
+const ECHO = [
+  ['echo-100c-32b-p1', '100 conns × 32 B, 1 in flight'],
+  ['echo-100c-1024b-p1', '100 conns × 1 KiB, 1 in flight'],
+  ['echo-1000c-32b-p1', '1000 conns × 32 B, 1 in flight'],
+  ['echo-1000c-1024b-p1', '1000 conns × 1 KiB, 1 in flight'],
+  ['echo-100c-32b-p16', '100 conns × 32 B, 16 in flight'],
+  ['echo-100c-1024b-p16', '100 conns × 1 KiB, 16 in flight'],
+];
+const BROADCAST = [
+  ['broadcast-1000s-20b-p16', '1000 subscribers × 20 B, 16 in flight'],
+  ['broadcast-1000s-1024b-p16', '1000 subscribers × 1 KiB, 16 in flight'],
+];
+const SATURATED_CPU = 95;  // load generator CPU % above which a figure is only a lower bound
+
+// results[server][scenario] = the load generator's JSON (or {failed: true})
+const results = {};
+const runs = path.join(out, 'runs');
+for (const [server] of SERVERS) {
+  const dir = path.join(runs, server);
+  if (!existsSync(dir)) continue;
+  results[server] = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    try {
+      results[server][f.slice(0, -5)] = JSON.parse(readFileSync(path.join(dir, f), 'utf8'));
+    } catch {
+      results[server][f.slice(0, -5)] = { failed: true };
+    }
+  }
+}
+for (const s of Object.keys(results)) if (!Object.keys(results[s]).length) delete results[s];
+const present = SERVERS.filter(([s]) => results[s]);
+
+const notes = [];
+const noteFor = (server, key, r) => {
+  const marks = [];
+  if (r.errors?.total > 0) {
+    const e = r.errors;
+    notes.push(`${server} ${key}: ${e.total} errors (connect ${e.connect}, handshake ${e.handshake}, ` +
+      `protocol ${e.protocol}, closed ${e.closed}, timeouts ${e.timeouts})` +
+      (e.closed ? ` — closes: ${e.closed_by_frame ?? 0} by close frame (last code ` +
+        `${e.last_close_code ?? '?'}), ${e.closed_by_eof ?? 0} by FIN, ${e.closed_by_reset ?? 0} by reset` : ''));
+    marks.push('†');
+  }
+  if (r.client_cpu_percent >= SATURATED_CPU) {
+    notes.push(`${server} ${key}: load generator at ${r.client_cpu_percent.toFixed(0)} % CPU — ` +
+      'the figure is a lower bound for the server');
+    marks.push('‡');
+  }
+  return marks.join('');
+};
+
+const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+const us = (n) => (n >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
+const get = (server, key) => results[server]?.[key];
+const ok = (r) => r && !r.failed;
+const rateCell = (server, key) => {
+  const r = get(server, key);
+  if (!r) return '–';
+  if (r.failed) return 'failed';
+  return fmt(r.rate) + noteFor(server, key, r);
+};
+const latCell = (server, key) => {
+  const r = get(server, key);
+  if (!ok(r)) return '–';
+  return `${us(r.latency_us.p50)} / ${us(r.latency_us.p99)}`;
+};
+const ratio = (a, b, key) => {
+  const ra = get(a, key), rb = get(b, key);
+  if (!ok(ra) || !ok(rb) || !rb.rate) return '–';
+  return `${(ra.rate / rb.rate).toFixed(2)}×`;
+};
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const header = (cells) => [row(cells), row(cells.map(() => '---'))];
+
+const lines = [];
+const cpuModel = (() => {
+  try {
+    const m = execFileSync('lscpu', { encoding: 'utf8' }).match(/^Model name:\s*(.+)$/m);
+    return m ? m[1].trim() : os.cpus()[0]?.model;
+  } catch {
+    return os.cpus()[0]?.model ?? 'unknown';
+  }
+})();
+const machine = {
+  cpu: cpuModel,
+  cores: os.cpus().length,
+  kernel: os.release(),
+  node: process.version,
+  date: new Date().toISOString(),
+};
+const config = {
+  seconds: Number(opts.seconds ?? 5),
+  warmup: Number(opts.warmup ?? 1),
+  quick: opts.quick === '1',
+  server_cpu: opts['server-cpu'] ?? '0',
+  client_cpu: opts['client-cpu'] ?? '1',
+  cpu_busy_percent_at_start: Number(opts.busy ?? 0),
+};
+
+lines.push('# Relay benchmark results', '');
+lines.push(`${machine.cpu}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}; ` +
+  `${machine.date}.`);
+lines.push(`Server pinned to core ${config.server_cpu}, load generator (\`relay bench\`, 1 thread) ` +
+  `to core ${config.client_cpu}; one server at a time; ${config.seconds} s measured after ` +
+  `${config.warmup} s warmup per scenario${config.quick ? ' (QUICK smoke run: not for publication)' : ''}.`, '');
+if (config.cpu_busy_percent_at_start > 10) {
+  lines.push(`**Warning: the CPUs were ${config.cpu_busy_percent_at_start} % busy just before the run: ` +
+    'other work shared the cores, so these figures are noise, not measurements.**', '');
+}
+
+const echoServers = present.map(([s, l]) => [s, l]);
+lines.push('## Echo throughput (messages/s, higher is better)', '');
+{
+  const cols = ['scenario', ...echoServers.map(([, l]) => l)];
+  if (results.relay && results.node) cols.push('relay/node');
+  if (results.relay && results.raw) cols.push('relay/raw tcp');
+  lines.push(...header(cols));
+  for (const [key, label] of ECHO) {
+    const cells = [label, ...echoServers.map(([s]) => rateCell(s, key))];
+    if (results.relay && results.node) cells.push(ratio('relay', 'node', key));
+    if (results.relay && results.raw) cells.push(ratio('relay', 'raw', key));
+    lines.push(row(cells));
+  }
+  lines.push('');
+}
+
+lines.push('## Echo latency (µs, p50 / p99)', '');
+lines.push(...header(['scenario', ...echoServers.map(([, l]) => l)]));
+for (const [key, label] of ECHO) lines.push(row([label, ...echoServers.map(([s]) => latCell(s, key))]));
+lines.push('');
+
+const wsServers = present.filter(([s]) => s !== 'raw');
+if (wsServers.length) {
+  const both = results.relay && results.node;
+  lines.push('## Broadcast (deliveries/s, higher is better)', '');
+  const cols = ['scenario', ...wsServers.map(([, l]) => l)];
+  if (both) cols.push('relay/node');
+  cols.push(...wsServers.map(([, l]) => `${l} p50 / p99 µs`));
+  lines.push(...header(cols));
+  for (const [key, label] of BROADCAST) {
+    const cells = [label, ...wsServers.map(([s]) => rateCell(s, key))];
+    if (both) cells.push(ratio('relay', 'node', key));
+    cells.push(...wsServers.map(([s]) => latCell(s, key)));
+    lines.push(row(cells));
+  }
+  lines.push('');
+
+  lines.push('## Handshakes (connect + upgrade + close, 64 concurrent)', '');
+  const hcols = ['', ...wsServers.map(([, l]) => l)];
+  if (both) hcols.push('relay/node');
+  lines.push(...header(hcols));
+  const hs = ['handshakes/s', ...wsServers.map(([s]) => rateCell(s, 'handshake-c64'))];
+  if (both) hs.push(ratio('relay', 'node', 'handshake-c64'));
+  lines.push(row(hs));
+  const hl = ['latency p50 / p99 µs', ...wsServers.map(([s]) => latCell(s, 'handshake-c64'))];
+  if (both) hl.push('');
+  lines.push(row(hl), '');
+
+  const idle = (s) => get(s, 'idle');
+  const perConn = (s) => {
+    const r = idle(s);
+    if (!ok(r)) return null;
+    return ((r.rss_after_kib - r.rss_before_kib) / r.connections);
+  };
+  const n = wsServers.map(([s]) => idle(s)).find(ok)?.connections ?? '?';
+  lines.push(`## Memory: server RSS per idle WebSocket (${Number(n).toLocaleString('en-US')} connections, lower is better)`, '');
+  const mcols = ['', ...wsServers.map(([, l]) => l)];
+  if (both) mcols.push('relay/node');
+  lines.push(...header(mcols));
+  const pc = ['KiB per connection', ...wsServers.map(([s]) => {
+    const v = perConn(s);
+    if (v === null) return idle(s)?.failed ? 'failed' : '–';
+    const r = idle(s);
+    const mark = r.bench?.failed > 0 || r.bench?.open < r.connections ? '†' : '';
+    if (mark) notes.push(`${s} idle: ${r.opened}`);
+    return v.toFixed(2) + mark;
+  })];
+  if (both) pc.push(perConn('relay') !== null && perConn('node') ? `${(perConn('relay') / perConn('node')).toFixed(2)}×` : '–');
+  lines.push(row(pc));
+  const rss = ['RSS before → after (MiB)', ...wsServers.map(([s]) => {
+    const r = idle(s);
+    return ok(r) ? `${(r.rss_before_kib / 1024).toFixed(1)} → ${(r.rss_after_kib / 1024).toFixed(1)}` : '–';
+  })];
+  if (both) rss.push('');
+  lines.push(row(rss), '');
+}
+
+if (notes.length) {
+  lines.push('## Notes', '');
+  lines.push('† errors during the run; ‡ the load generator was saturated.', '');
+  for (const n of notes) lines.push(`- ${n}`);
+  lines.push('');
+}
+
+const markdown = lines.join('\n');
+writeFileSync(path.join(out, 'results.md'), markdown);
+writeFileSync(path.join(out, 'results.json'), JSON.stringify({ machine, config, results }, null, 2) + '\n');
+process.stdout.write(markdown);
+process.stdout.write(`\n(written to ${path.join(out, 'results.md')} and results.json)\n`);

@@ -1,0 +1,266 @@
+#!/usr/bin/env bash
+# `make bench`: the same workloads against Relay, the Node.js `ws` server and a raw TCP echo
+# server (the box's physical limit), one server at a time, the server pinned to one core and
+# the load generator (`relay bench`) to the other. Writes build/bench/results.{md,json}; see
+# docs/benchmarks.md for what each figure means.
+#
+# Environment:
+#   BENCH_SECONDS=5            measured seconds per scenario
+#   BENCH_WARMUP=1             unmeasured seconds before each
+#   BENCH_QUICK=1              smoke run: 1 s per scenario, 1,000 idle connections
+#   BENCH_IDLE_CONNECTIONS=10000
+#   BENCH_SERVERS="relay node raw"   which servers to run
+#   RELAY_BIN=build/release/relay    the server under test (`relay serve`)
+#   BENCH_CMD="<RELAY_BIN> bench"    the load generator command
+#   BENCH_SERVER_CPU=0 BENCH_CLIENT_CPU=1   cores for taskset
+#   BENCH_OUT=build/bench
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+QUICK=${BENCH_QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+  RUN_SECONDS=${BENCH_SECONDS:-1}
+  WARMUP=${BENCH_WARMUP:-0.5}
+  IDLE_N=${BENCH_IDLE_CONNECTIONS:-1000}
+else
+  RUN_SECONDS=${BENCH_SECONDS:-5}
+  WARMUP=${BENCH_WARMUP:-1}
+  IDLE_N=${BENCH_IDLE_CONNECTIONS:-10000}
+fi
+IDLE_HOLD=3  # the server's RSS is sampled 1 s after all connections are open
+SERVERS=${BENCH_SERVERS:-relay node raw}
+RELAY_BIN=${RELAY_BIN:-$ROOT/build/release/relay}
+read -r -a BENCH <<< "${BENCH_CMD:-$RELAY_BIN bench}"
+OUT=${BENCH_OUT:-$ROOT/build/bench}
+SERVER_CPU=${BENCH_SERVER_CPU:-0}
+CLIENT_CPU=${BENCH_CLIENT_CPU:-1}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench: $*"; exit 1; }
+
+# --- prerequisites ---------------------------------------------------------------------------
+[[ -x ${BENCH[0]} ]] || die "load generator ${BENCH[0]} not found: run 'make build' (or set BENCH_CMD)"
+"${BENCH[@]}" --help > /dev/null || die "'${BENCH[*]} --help' failed"
+command -v node > /dev/null || die "node is required (report and the Node.js server)"
+mkdir -p "$OUT/runs" "$OUT/logs"
+rm -f "$OUT"/runs/*/*.json
+
+if [[ $(nproc) -ge 2 ]]; then
+  PIN_SERVER=(taskset -c "$SERVER_CPU")
+  PIN_CLIENT=(taskset -c "$CLIENT_CPU")
+else
+  log "bench: fewer than 2 cores: server and load generator share the CPU (numbers are not comparable)"
+  PIN_SERVER=()
+  PIN_CLIENT=()
+fi
+
+# Both sides hold one descriptor per connection.
+ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
+if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt $((IDLE_N + 100)) ]]; then
+  log "bench: open-file limit $(ulimit -n) < $IDLE_N idle connections: reducing to $(($(ulimit -n) - 100))"
+  IDLE_N=$(($(ulimit -n) - 100))
+fi
+
+RAW_SERVER=$OUT/raw_echo_server
+cc -O2 -Wall -Wextra -o "$RAW_SERVER" bench/raw_echo_server.c || die "cannot build raw_echo_server"
+
+server_command() {  # server name -> command words
+  case $1 in
+    relay) echo "$RELAY_BIN serve --host 127.0.0.1 --port 0 --threads 1" ;;
+    node) echo "node $ROOT/bench/node/ws_server.mjs 0" ;;
+    raw) echo "$RAW_SERVER 0" ;;
+  esac
+}
+
+server_available() {
+  case $1 in
+    relay) [[ -x $RELAY_BIN ]] ;;
+    node) [[ -d $ROOT/node_modules/ws ]] ;;
+    raw) true ;;
+  esac
+}
+
+# --- server lifecycle ------------------------------------------------------------------------
+SERVER_PID=""
+CLIENT_PID=""
+PORT=""
+cleanup() {
+  if [[ -n $CLIENT_PID ]]; then kill "$CLIENT_PID" 2> /dev/null || true; fi
+  if [[ -n $SERVER_PID ]]; then
+    kill "$SERVER_PID" 2> /dev/null || true
+    wait "$SERVER_PID" 2> /dev/null || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+start_server() {  # name
+  local name=$1 logf="$OUT/logs/$1-server.log" cmd
+  read -r -a cmd <<< "$(server_command "$name")"
+  # Truncate now: the background shell opens the log later, and a port read from the previous
+  # run's log would point at nothing.
+  : > "$logf"
+  "${PIN_SERVER[@]}" "${cmd[@]}" > "$logf" 2>&1 &
+  SERVER_PID=$!
+  PORT=""
+  for _ in $(seq 100); do
+    PORT=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\).*/\1/p' "$logf" | head -n1)
+    [[ -n $PORT ]] && break
+    kill -0 "$SERVER_PID" 2> /dev/null || break
+    sleep 0.1
+  done
+  if [[ -z $PORT ]]; then
+    log "bench: $name did not print 'listening on 127.0.0.1:PORT' (see $logf)"
+    stop_server
+    return 1
+  fi
+  sleep 0.3  # let it settle (JIT warm-up is part of the warmup phase, not of this)
+}
+
+stop_server() {
+  [[ -z $SERVER_PID ]] && return 0
+  kill "$SERVER_PID" 2> /dev/null || true
+  for _ in $(seq 50); do
+    kill -0 "$SERVER_PID" 2> /dev/null || break
+    sleep 0.1
+  done
+  kill -9 "$SERVER_PID" 2> /dev/null || true
+  wait "$SERVER_PID" 2> /dev/null || true
+  SERVER_PID=""
+}
+
+ensure_server() {  # name: restart it if a scenario killed it
+  if [[ -z $SERVER_PID ]] || ! kill -0 "$SERVER_PID" 2> /dev/null; then
+    [[ -n $SERVER_PID ]] && log "bench: $1 exited; restarting it"
+    SERVER_PID=""
+    start_server "$1"
+  fi
+}
+
+vmrss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# --- one measurement -------------------------------------------------------------------------
+# run_bench server scenario-key args...: the load generator's JSON into runs/<server>/<key>.json
+run_bench() {
+  local server=$1 key=$2
+  shift 2
+  local dir="$OUT/runs/$server" errf="$OUT/logs/$server-$key.err"
+  mkdir -p "$dir"
+  log "  $server $key"
+  local limit
+  limit=$(awk -v s="$RUN_SECONDS" -v w="$WARMUP" 'BEGIN {printf "%d", s + w + 60}')
+  if timeout -k 5 -s INT "$limit" "${PIN_CLIENT[@]}" "${BENCH[@]}" "$@" --json \
+      > "$dir/$key.json.tmp" 2> "$errf" && [[ -s $dir/$key.json.tmp ]]; then
+    tail -n 1 "$dir/$key.json.tmp" > "$dir/$key.json"
+  else
+    log "  $server $key FAILED (see $errf)"
+    printf '{"failed":true,"log":"%s"}\n' "$errf" > "$dir/$key.json"
+  fi
+  rm -f "$dir/$key.json.tmp"
+}
+
+# RSS per idle WebSocket: a fresh server, VmRSS before and 1 s after all N are open.
+run_idle() {
+  local server=$1 url=$2 dir="$OUT/runs/$1" errf="$OUT/logs/$1-idle.err"
+  mkdir -p "$dir"
+  log "  $server idle-$IDLE_N"
+  stop_server
+  start_server "$server" || return 0
+  url=${url/PORT/$PORT}  # known only now: the fresh server has a new ephemeral port
+  sleep 0.5
+  local before after outf="$dir/idle.out"
+  before=$(vmrss_kib "$SERVER_PID")
+  timeout -k 5 -s INT 120 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle --url "$url" \
+    --connections "$IDLE_N" --hold "$IDLE_HOLD" --json > "$outf" 2> "$errf" &
+  CLIENT_PID=$!
+  local opened=""
+  for _ in $(seq 1100); do
+    if grep -q 'connections open' "$outf" 2> /dev/null; then
+      opened=$(head -n 1 "$outf")
+      break
+    fi
+    kill -0 "$CLIENT_PID" 2> /dev/null || break
+    sleep 0.1
+  done
+  after=""
+  if [[ -n $opened ]]; then
+    sleep 1
+    kill -0 "$SERVER_PID" 2> /dev/null && after=$(vmrss_kib "$SERVER_PID")
+  fi
+  wait "$CLIENT_PID" 2> /dev/null || true
+  CLIENT_PID=""
+  local result
+  result=$(tail -n 1 "$outf" 2> /dev/null || true)
+  if [[ -z $after || $result != \{* ]]; then
+    log "  $server idle FAILED (see $errf)"
+    printf '{"failed":true,"log":"%s"}\n' "$errf" > "$dir/idle.json"
+  else
+    printf '{"connections":%d,"rss_before_kib":%d,"rss_after_kib":%d,"opened":"%s","bench":%s}\n' \
+      "$IDLE_N" "$before" "$after" "$opened" "$result" > "$dir/idle.json"
+  fi
+  rm -f "$outf"
+  stop_server
+}
+
+run_server() {
+  local server=$1
+  if ! server_available "$server"; then
+    log "bench: skipping $server (not built / not installed)"
+    return 0
+  fi
+  log "bench: $server"
+  local common=(--duration "$RUN_SECONDS" --warmup "$WARMUP")
+  local echo_url="ws://127.0.0.1:PORT/echo" echo_extra=()
+
+  # Idle first, on a fresh process, so the RSS baseline has no allocator leftovers.
+  [[ $server != raw ]] && run_idle "$server" "ws://127.0.0.1:PORT/echo"
+
+  start_server "$server" || return 0
+  if [[ $server == raw ]]; then
+    echo_url="tcp://127.0.0.1:PORT"
+    echo_extra=(--raw)
+  fi
+  local conns size pipeline
+  for spec in 100:32:1 100:1024:1 1000:32:1 1000:1024:1 100:32:16 100:1024:16; do
+    IFS=: read -r conns size pipeline <<< "$spec"
+    ensure_server "$server" || return 0
+    run_bench "$server" "echo-${conns}c-${size}b-p${pipeline}" echo "${echo_extra[@]}" \
+      --url "${echo_url/PORT/$PORT}" --connections "$conns" --size "$size" \
+      --pipeline "$pipeline" "${common[@]}"
+  done
+  if [[ $server != raw ]]; then
+    for size in 20 1024; do
+      ensure_server "$server" || return 0
+      run_bench "$server" "broadcast-1000s-${size}b-p16" broadcast \
+        --pub-url "ws://127.0.0.1:$PORT/pub" --sub-url "ws://127.0.0.1:$PORT/sub" \
+        --subscribers 1000 --size "$size" --pipeline 16 "${common[@]}"
+    done
+    ensure_server "$server" || return 0
+    run_bench "$server" "handshake-c64" handshake --url "ws://127.0.0.1:$PORT/echo" \
+      --concurrency 64 "${common[@]}"
+  fi
+  stop_server
+}
+
+# Anything else running on the two cores makes every figure noise: measure how busy the
+# machine is for one second before starting (not the load average, which still remembers the
+# build `make bench` just did) and say so in the results.
+cpu_sample() { awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $5 + $6}' /proc/stat; }
+read -r TOTAL0 IDLE0 <<< "$(cpu_sample)"
+sleep 1
+read -r TOTAL1 IDLE1 <<< "$(cpu_sample)"
+BUSY=$(awk -v t=$((TOTAL1 - TOTAL0)) -v i=$((IDLE1 - IDLE0)) 'BEGIN {printf "%.0f", t ? 100 * (t - i) / t : 0}')
+if [[ $BUSY -gt 10 ]]; then
+  log "bench: WARNING: the CPUs were ${BUSY}% busy before starting: numbers will be noisy"
+fi
+log "bench: ${RUN_SECONDS}s per scenario (+${WARMUP}s warmup), servers: $SERVERS, server cpu $SERVER_CPU, client cpu $CLIENT_CPU"
+START=$(date +%s)
+for server in $SERVERS; do
+  run_server "$server"
+done
+log "bench: done in $(($(date +%s) - START)) s"
+
+node "$ROOT/bench/report.mjs" "$OUT" --seconds "$RUN_SECONDS" --warmup "$WARMUP" --quick "$QUICK" \
+  --server-cpu "$SERVER_CPU" --client-cpu "$CLIENT_CPU" --busy "$BUSY"

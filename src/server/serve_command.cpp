@@ -1,0 +1,95 @@
+#include "server/serve_command.hpp"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "server/server.hpp"
+
+namespace relay::server {
+
+int serve_main(int argc, char** argv) {
+  server_config cfg;
+  CLI::App app{"relay serve: run the Relay real-time server", "relay serve"};
+  app.add_option("--host", cfg.host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", cfg.port, "TCP port (0 = pick a free one)")->capture_default_str();
+  app.add_option("--threads", cfg.threads, "Event loops, one thread each (0 = one per core)")
+      ->capture_default_str();
+  app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve wss:// and https://")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", cfg.tls_key, "PEM private key for --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_option("--max-message-size", cfg.ws.max_message_size,
+                 "Largest inbound WebSocket message in bytes, after inflation (close 1009)")
+      ->capture_default_str();
+  app.add_option("--max-buffered-bytes", cfg.ws.max_buffered_bytes,
+                 "Per-connection outbound queue limit; a slower consumer is closed with 1008")
+      ->capture_default_str();
+  app.add_option("--high-water", cfg.ws.socket.high_water,
+                 "Queued bytes above which the server stops reading from that peer")
+      ->capture_default_str();
+  app.add_option("--idle-timeout", cfg.ws.idle_timeout_ms,
+                 "Milliseconds of WebSocket silence before a ping; twice that -> disconnect (0 = "
+                 "off)")
+      ->capture_default_str();
+  app.add_option("--close-timeout", cfg.ws.close_timeout_ms,
+                 "Milliseconds to wait for the peer's close frame")
+      ->capture_default_str();
+  app.add_option("--request-timeout", cfg.http.request_timeout_ms,
+                 "Milliseconds for a whole HTTP request head and body to arrive (408)")
+      ->capture_default_str();
+  app.add_option("--keep-alive-timeout", cfg.http.keep_alive_timeout_ms,
+                 "Milliseconds an idle HTTP keep-alive connection is kept")
+      ->capture_default_str();
+  app.add_option("--max-header-size", cfg.http.limits.max_header_bytes,
+                 "Largest HTTP request head in bytes (431)")
+      ->capture_default_str();
+  app.add_option("--max-body-size", cfg.http.limits.max_body_bytes,
+                 "Largest HTTP request body in bytes (413)")
+      ->capture_default_str();
+  bool no_compression = false;
+  app.add_flag("--no-compression", no_compression, "Do not negotiate permessage-deflate");
+  app.add_flag("--server-no-context-takeover", cfg.ws.deflate.server_no_context_takeover,
+               "Reset the server's compressor per message (less memory, worse ratio)");
+  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
+                 "Milliseconds SIGTERM waits for close handshakes before exiting")
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  cfg.ws.deflate.enabled = !no_compression;
+  cfg.http.socket = cfg.ws.socket;
+
+  // Signals are taken synchronously by this thread; loops never see them. SIGPIPE is ignored
+  // because OpenSSL writes with plain write().
+  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  server srv(cfg);
+  try {
+    srv.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relay: %s\n", e.what());
+    return 1;
+  }
+  std::printf("listening on %s:%u (%u threads%s)\n", cfg.host.c_str(), srv.port(), srv.threads(),
+              cfg.tls_cert.empty() ? "" : ", TLS");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  std::printf("relay: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  srv.stop();
+  return 0;
+}
+
+}  // namespace relay::server
