@@ -118,7 +118,8 @@ void event_loop::run_posted() {
 }
 
 void event_loop::end_iteration() {
-  for (auto& hook : hooks_) hook();
+  // By index: a hook may add another hook (iterators would be invalidated, references not).
+  for (size_t i = 0; i < hooks_.size(); ++i) hooks_[i]();
   // A flush may request more flushes (e.g. a close frame queued while flushing); loop until
   // quiet, swapping vectors so that the list being walked is never appended to.
   while (!to_flush_.empty()) {
@@ -148,9 +149,10 @@ void event_loop::run() {
   while (!stop_.load(std::memory_order_acquire)) {
     int64_t timeout = timers_.next_timeout_ms(now_ms_);
     // Announce sleep, then re-check the queue: a producer that pushed before seeing
-    // sleeping_=true is caught here, one that pushes after it writes the eventfd.
+    // sleeping_=true is caught here, one that pushes after it writes the eventfd. Both sides
+    // are seq_cst (store + queue-head load here, head exchange + flag exchange in post()), so
+    // one of them must see the other; no fence needed.
     sleeping_.store(true, std::memory_order_seq_cst);
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!posted_.empty()) timeout = 0;
     int n = epoll_wait(epoll_fd_, events, kMaxEvents, timeout > INT32_MAX ? INT32_MAX
                                                                           : static_cast<int>(timeout));

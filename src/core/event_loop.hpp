@@ -8,6 +8,7 @@
 // deferred frees. Objects closed during an iteration are freed only after it, never inside a
 // callback (uSockets / Redis freeClientAsync).
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -103,7 +104,8 @@ class event_loop {
   std::vector<flushable*> flushing_;
   std::vector<deferred_deletable*> to_delete_;
   std::vector<deferred_deletable*> deleting_;
-  std::vector<std::function<void()>> hooks_;
+  // A deque: a hook may add a hook, and push_back must not move the one that is running.
+  std::deque<std::function<void()>> hooks_;
   std::unique_ptr<uint8_t[]> recv_buffer_;
 };
 

@@ -53,9 +53,12 @@ class mpsc_queue {
     return nullptr;
   }
 
+  // Consumer only. Conservative: true only when no push has started. The head_ load is seq_cst
+  // so that, with push()'s seq_cst exchange, it completes event_loop's sleep/wake handshake
+  // without a standalone fence (which ThreadSanitizer cannot model).
   bool empty() const noexcept {
     return tail_ == &stub_ && stub_.next.load(std::memory_order_acquire) == nullptr &&
-           head_.load(std::memory_order_acquire) == &stub_;
+           head_.load(std::memory_order_seq_cst) == &stub_;
   }
 
  private:

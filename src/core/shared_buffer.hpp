@@ -37,6 +37,7 @@ class shared_buffer {
 
   // Writer side (only while unshared): append bytes, or reserve n bytes and return where.
   void append(const void* p, size_t n) noexcept {
+    if (n == 0) return;  // an empty span may have a null data(): memcpy(_, nullptr, 0) is UB
     std::memcpy(data() + size_, p, n);
     size_ += static_cast<uint32_t>(n);
   }

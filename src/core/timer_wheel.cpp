@@ -157,7 +157,7 @@ size_t timer_wheel::advance(uint64_t now_ms) {
       cascade(d.ring);
       continue;
     }
-    // Fire level-0 slot: every timer in it has expire_at == now_ (or was due earlier). Callbacks
+    // Fire a level-0 slot: every timer in it has expire_at == now_ (schedule() clamps). Callbacks
     // cannot add to this slot (firing_ parks due timers), but may cancel any timer in it, so
     // always take the current first one.
     timer_link* head = &rings_[d.ring];

@@ -8,14 +8,16 @@
 // occupancy word per level finds the next non-empty slot with one count-trailing-zeros, so
 // advance() jumps over empty time (an hours-long jump costs a handful of steps) and
 // next_timeout_ms() is O(kLevels). When now() reaches a slot above level 0, its timers cascade
-// to lower levels. Timers beyond the top level's range (64^kLevels ms ~ 2.2 years) wait on an
-// overflow list that is re-sorted each time now() crosses a 64^kLevels boundary.
+// to lower levels. Timers due after the current 64^kLevels-ms period (~2.2 years; the levels
+// cover one such aligned period) wait on an overflow ring that is re-filed each time now()
+// crosses into the next period, so arbitrarily distant timers work.
 //
 // Not thread-safe: one wheel per event loop.
 //
 // Reentrancy: a callback may schedule or cancel any timer (itself, others due in the same
-// advance(), timers of other wheels) and may destroy the timer that fired (its owner), but must
-// not call advance() (a nested call does nothing and returns 0) or destroy the wheel.
+// advance(), timers of other wheels) and may destroy any timer (e.g. the owner of the one that
+// fired), but must not call advance() (a nested call does nothing and returns 0) or destroy the
+// wheel.
 #include <cstddef>
 #include <cstdint>
 
