@@ -179,7 +179,9 @@ if (wsServers.length) {
     return ((r.rss_after_kib - r.rss_before_kib) / r.connections);
   };
   const n = wsServers.map(([s]) => idle(s)).find(ok)?.connections ?? '?';
-  lines.push(`## Memory: server RSS per idle WebSocket (${Number(n).toLocaleString('en-US')} connections, lower is better)`, '');
+  const w = wsServers.map(([s]) => idle(s)).find(ok)?.warmup_connections ?? 0;
+  const warm = w ? ` after a warm-up of ${Number(w).toLocaleString('en-US')} opened and closed` : '';
+  lines.push(`## Memory: server RSS per idle WebSocket (${Number(n).toLocaleString('en-US')} connections${warm}, lower is better)`, '');
   const mcols = ['', ...wsServers.map(([, l]) => l)];
   if (both) mcols.push('relay/node');
   lines.push(...header(mcols));

@@ -9,6 +9,7 @@
 #   BENCH_WARMUP=1             unmeasured seconds before each
 #   BENCH_QUICK=1              smoke run: 1 s per scenario, 1,000 idle connections
 #   BENCH_IDLE_CONNECTIONS=10000
+#   BENCH_IDLE_WARMUP=1000     connections opened and closed before the RSS baseline
 #   BENCH_SERVERS="relay node raw"   which servers to run
 #   RELAY_BIN=build/release/relay    the server under test (`relay serve`)
 #   BENCH_CMD="<RELAY_BIN> bench"    the load generator command
@@ -30,6 +31,7 @@ else
   IDLE_N=${BENCH_IDLE_CONNECTIONS:-10000}
 fi
 IDLE_HOLD=3  # the server's RSS is sampled 1 s after all connections are open
+IDLE_WARMUP=${BENCH_IDLE_WARMUP:-1000}
 SERVERS=${BENCH_SERVERS:-relay node raw}
 RELAY_BIN=${RELAY_BIN:-$ROOT/build/release/relay}
 read -r -a BENCH <<< "${BENCH_CMD:-$RELAY_BIN bench}"
@@ -169,6 +171,13 @@ run_idle() {
   stop_server
   start_server "$server" || return 0
   url=${url/PORT/$PORT}  # known only now: the fresh server has a new ephemeral port
+  # Warm-up: open and close IDLE_WARMUP connections first, so that one-time costs (receive
+  # buffers, TLS/crypto tables, JIT, pools) are in the baseline and the figure is the marginal
+  # cost of one more idle connection, the number that scales with the fleet.
+  if [[ $IDLE_WARMUP -gt 0 ]]; then
+    timeout -k 5 -s INT 60 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle --url "$url" \
+      --connections "$IDLE_WARMUP" --hold 0 --json > /dev/null 2>> "$errf" || true
+  fi
   sleep 0.5
   local before after outf="$dir/idle.out"
   before=$(vmrss_kib "$SERVER_PID")
@@ -197,8 +206,8 @@ run_idle() {
     log "  $server idle FAILED (see $errf)"
     printf '{"failed":true,"log":"%s"}\n' "$errf" > "$dir/idle.json"
   else
-    printf '{"connections":%d,"rss_before_kib":%d,"rss_after_kib":%d,"opened":"%s","bench":%s}\n' \
-      "$IDLE_N" "$before" "$after" "$opened" "$result" > "$dir/idle.json"
+    printf '{"connections":%d,"warmup_connections":%d,"rss_before_kib":%d,"rss_after_kib":%d,"opened":"%s","bench":%s}\n' \
+      "$IDLE_N" "$IDLE_WARMUP" "$before" "$after" "$opened" "$result" > "$dir/idle.json"
   fi
   rm -f "$outf"
   stop_server

@@ -11,7 +11,10 @@ http_session::http_session(core::event_loop& loop, int fd, std::unique_ptr<net::
       options_(&options),
       routes_(&routes),
       stats_(stats),
-      parser_(options.limits) {}
+      parser_(options.limits) {
+  // One allocation up front instead of four as a typical request's ~10 headers arrive.
+  req_.headers.reserve(16);
+}
 
 void http_session::begin() {
   in_request_ = false;

@@ -105,6 +105,11 @@ void connection::on_io(uint32_t events) {
       discard_input();
     } else if (!closing_ && !paused_) {
       handle_readable();
+      // Replies to this read go out now, in one write, instead of at the end of the iteration:
+      // the peer can work on them while we serve the other ready sockets. Output produced for
+      // this socket by other sockets' events (fan-out) still waits for the end of the
+      // iteration, where the pending flush finds an empty queue or the later bytes.
+      if (fd_ >= 0 && !out_.empty()) flush();
     } else if (events & (EPOLLHUP | EPOLLERR)) {
       close_now(close_reason::peer_closed);
     }

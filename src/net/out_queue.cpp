@@ -6,10 +6,14 @@
 namespace relay::net {
 namespace {
 
-// Per-thread pool of write chunks: echo traffic recycles the same few chunks instead of
-// hitting malloc for every message. Bounded so a burst does not pin memory forever.
+// Per-thread pools of write chunks: echo traffic recycles the same few chunks instead of
+// hitting malloc for every message. Two sizes: a queue's first chunk is small when the first
+// write is (a handshake response, one echo), so a burst of thousands of new connections does not
+// leave thousands of touched 16 KiB chunks behind in the heap; bulk output uses big chunks.
+// Bounded so a burst does not pin memory forever.
 struct chunk_pool {
-  static constexpr size_t kMaxPooled = 256;
+  size_t chunk_size;
+  size_t max_pooled;
   std::vector<core::shared_buffer*> free;
   ~chunk_pool() {
     for (auto* b : free) b->release();
@@ -21,18 +25,31 @@ struct chunk_pool {
       b->resize(0);
       return b;
     }
-    return core::shared_buffer::create(out_queue::kChunkSize);
+    return core::shared_buffer::create(chunk_size);
   }
-  void give(core::shared_buffer* b) {
-    // Only chunks nobody else references can be reused.
-    if (b->capacity() == out_queue::kChunkSize && b->unique() && free.size() < kMaxPooled) {
-      free.push_back(b);
-    } else {
+  // Only chunks nobody else references can be reused.
+  bool give(core::shared_buffer* b) {
+    if (b->capacity() != chunk_size || !b->unique()) return false;
+    if (free.size() >= max_pooled) {
       b->release();
+    } else {
+      free.push_back(b);
     }
+    return true;
   }
 };
-thread_local chunk_pool tls_pool;
+thread_local chunk_pool tls_small_pool{out_queue::kSmallChunkSize, 256, {}};
+thread_local chunk_pool tls_large_pool{out_queue::kChunkSize, 32, {}};
+
+core::shared_buffer* take_chunk(size_t n, bool queue_empty) {
+  if (queue_empty && n <= out_queue::kSmallChunkSize) return tls_small_pool.take();
+  if (n <= out_queue::kChunkSize) return tls_large_pool.take();
+  return core::shared_buffer::create(n);
+}
+
+void give_chunk(core::shared_buffer* b) {
+  if (!tls_small_pool.give(b) && !tls_large_pool.give(b)) b->release();
+}
 
 }  // namespace
 
@@ -45,8 +62,7 @@ uint8_t* out_queue::append_uninitialized(size_t n) {
       return tail.buf->grow(n);
     }
   }
-  core::shared_buffer* b =
-      n <= kChunkSize ? tls_pool.take() : core::shared_buffer::create(n);
+  core::shared_buffer* b = take_chunk(n, head_ == slices_.size());
   slices_.push_back(slice{b, 0, static_cast<uint32_t>(n), true});
   return b->grow(n);
 }
@@ -106,7 +122,7 @@ void out_queue::consume(size_t n) noexcept {
     }
     n -= s.len;
     if (s.writable) {
-      tls_pool.give(s.buf);
+      give_chunk(s.buf);
     } else {
       s.buf->release();
     }
@@ -114,8 +130,7 @@ void out_queue::consume(size_t n) noexcept {
   }
   if (head_ == slices_.size()) {
     // Fully drained: give the slice array back too, so idle connections own no heap memory.
-    slices_.clear();
-    if (slices_.capacity() > 8) slices_.shrink_to_fit();
+    std::vector<slice>().swap(slices_);
     head_ = 0;
   } else if (head_ > 64 && head_ * 2 > slices_.size()) {
     slices_.erase(slices_.begin(), slices_.begin() + static_cast<ptrdiff_t>(head_));
@@ -126,7 +141,7 @@ void out_queue::consume(size_t n) noexcept {
 void out_queue::clear() noexcept {
   for (size_t i = head_; i < slices_.size(); ++i) {
     if (slices_[i].writable) {
-      tls_pool.give(slices_[i].buf);
+      give_chunk(slices_[i].buf);
     } else {
       slices_[i].buf->release();
     }

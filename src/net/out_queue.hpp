@@ -19,7 +19,8 @@ namespace relay::net {
 
 class out_queue {
  public:
-  static constexpr size_t kChunkSize = 16 * 1024 - 16;  // pooled chunk capacity
+  static constexpr size_t kChunkSize = 16 * 1024 - 16;     // pooled chunk capacity
+  static constexpr size_t kSmallChunkSize = 2 * 1024 - 16;  // a queue's first, if it fits
 
   out_queue() = default;
   out_queue(const out_queue&) = delete;

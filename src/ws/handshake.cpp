@@ -142,8 +142,9 @@ bool is_websocket_upgrade(const http::request& req) noexcept {
 }
 
 std::string compute_accept_key(std::string_view client_key) {
-  const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                    &EVP_MD_CTX_free);
+  // One context per thread, reused: a handshake then allocates nothing in OpenSSL.
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
   if (!ctx || EVP_DigestInit_ex(ctx.get(), sha1(), nullptr) != 1 ||

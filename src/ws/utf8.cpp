@@ -3,6 +3,9 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace relay::ws {
 namespace {
@@ -117,9 +120,24 @@ constexpr std::array<uint8_t, 9 * kRow> kTransition = [] {
 
 constexpr uint64_t kHighBits = 0x8080808080808080ull;
 
-// Index of the first byte at or after i that is not ASCII, or len. Reads whole words with
-// memcpy (alignment-safe) and locates the offending byte with a bit scan.
+// Index of the first byte at or after i that is not ASCII, or len. SSE2 where available (64
+// bytes per step: text is mostly ASCII), then whole words read with memcpy (alignment-safe),
+// locating the offending byte with a bit scan.
 size_t skip_ascii(const uint8_t* data, size_t i, size_t len) noexcept {
+#if defined(__SSE2__)
+  while (len - i >= 64) {
+    const auto* p = reinterpret_cast<const __m128i*>(data + i);
+    const __m128i any = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(p), _mm_loadu_si128(p + 1)),
+                                     _mm_or_si128(_mm_loadu_si128(p + 2), _mm_loadu_si128(p + 3)));
+    if (_mm_movemask_epi8(any) != 0) break;
+    i += 64;
+  }
+  while (len - i >= 16) {
+    const int high = _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i)));
+    if (high != 0) return i + static_cast<size_t>(std::countr_zero(static_cast<unsigned>(high)));
+    i += 16;
+  }
+#else
   while (len - i >= 16) {
     uint64_t a, b;
     std::memcpy(&a, data + i, 8);
@@ -127,6 +145,7 @@ size_t skip_ascii(const uint8_t* data, size_t i, size_t len) noexcept {
     if (((a | b) & kHighBits) != 0) break;
     i += 16;
   }
+#endif
   while (len - i >= 8) {
     uint64_t w;
     std::memcpy(&w, data + i, 8);

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/object_pool.hpp"
 #include "ws/frame_header.hpp"
 #include "ws/utf8.hpp"
 
@@ -43,6 +44,18 @@ websocket::websocket(core::event_loop& loop, behavior& app, const websocket_opti
 }
 
 websocket::~websocket() = default;
+
+using websocket_pool = core::object_pool<sizeof(websocket), alignof(websocket)>;
+
+void* websocket::operator new(size_t size) {
+  if (size != sizeof(websocket)) return ::operator new(size);  // cannot happen: final class
+  return websocket_pool::allocate();
+}
+
+void websocket::operator delete(void* p, size_t size) noexcept {
+  if (size != sizeof(websocket)) return ::operator delete(p);
+  websocket_pool::release(p);
+}
 
 void websocket::open(std::span<uint8_t> early_bytes) {
   opened_ = true;
@@ -177,22 +190,21 @@ send_status websocket::send(std::span<const uint8_t> payload, opcode op, compres
     write_frame(op, z, compressed::yes);
     trim(tls_deflate_buffer);
   } else {
-    if (admit(frame_header_size(payload.size(), false) + payload.size()) ==
-        send_status::dropped) {
+    if (admit(frame_header_size(payload.size(), false) + payload.size()) == send_status::dropped) {
       return send_status::dropped;
     }
     write_frame(op, payload, compressed::no);
   }
   if (stats_) ++stats_->messages_out;
   return buffered_bytes() > options_->socket.high_water ? send_status::backpressure
-                                                         : send_status::ok;
+                                                        : send_status::ok;
 }
 
 send_status websocket::send_frames(core::shared_buffer* frames, size_t off, size_t len) {
   if (admit(len) == send_status::dropped) return send_status::dropped;
   write_shared(frames, off, len);
   return buffered_bytes() > options_->socket.high_water ? send_status::backpressure
-                                                         : send_status::ok;
+                                                        : send_status::ok;
 }
 
 send_status websocket::ping(std::span<const uint8_t> payload) {

@@ -67,6 +67,10 @@ class websocket final : public net::connection, private frame_handler {
             std::optional<deflate_params> deflate, websocket_stats* stats);
   ~websocket() override;
 
+  // From a per-thread object_pool: see core/object_pool.hpp for why (RSS per idle socket).
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size) noexcept;
+
   // Called once the socket is attached: runs behavior::on_open, arms the idle timer and feeds
   // bytes that arrived right behind the upgrade request.
   void open(std::span<uint8_t> early_bytes);
