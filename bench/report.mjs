@@ -140,6 +140,33 @@ lines.push('## Echo throughput (messages/s, higher is better)', '');
   lines.push('');
 }
 
+// Messages per CPU-second of the server: what the server costs per message whether or not the
+// generator limited the rate (the CPU share covers set-up and warm-up too, so it is approximate).
+const perCpu = (r) => (ok(r) && r.server_cpu_percent > 0 ? r.rate / (r.server_cpu_percent / 100) : null);
+const cpuCell = (server, key) => {
+  const r = get(server, key);
+  const v = perCpu(r);
+  return v === null ? '–' : `${fmt(v)} (${r.server_cpu_percent.toFixed(0)} %)`;
+};
+const cpuRatio = (a, b, key) => {
+  const va = perCpu(get(a, key)), vb = perCpu(get(b, key));
+  return va && vb ? `${(va / vb).toFixed(2)}×` : '–';
+};
+if (results.relay && (results.node || results.raw)) {
+  lines.push('## Server efficiency (messages per second of server CPU; server CPU share in brackets)', '');
+  const cols = ['scenario', ...echoServers.map(([, l]) => l)];
+  if (results.node) cols.push('relay/node');
+  if (results.raw) cols.push('relay/raw tcp');
+  lines.push(...header(cols));
+  for (const [key, label] of [...ECHO, ...BROADCAST, ['handshake-c64', 'handshakes, 64 concurrent']]) {
+    const cells = [label, ...echoServers.map(([s]) => cpuCell(s, key))];
+    if (results.node) cells.push(cpuRatio('relay', 'node', key));
+    if (results.raw) cells.push(cpuRatio('relay', 'raw', key));
+    lines.push(row(cells));
+  }
+  lines.push('');
+}
+
 lines.push('## Echo latency (µs, p50 / p99)', '');
 lines.push(...header(['scenario', ...echoServers.map(([, l]) => l)]));
 for (const [key, label] of ECHO) lines.push(row([label, ...echoServers.map(([s]) => latCell(s, key))]));

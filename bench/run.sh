@@ -142,6 +142,9 @@ ensure_server() {  # name: restart it if a scenario killed it
 }
 
 vmrss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+# utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat; the command
+# name in field 2 has no spaces for our servers).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2> /dev/null || echo 0; }
 
 # --- one measurement -------------------------------------------------------------------------
 # run_bench server scenario-key args...: the load generator's JSON into runs/<server>/<key>.json
@@ -151,11 +154,19 @@ run_bench() {
   local dir="$OUT/runs/$server" errf="$OUT/logs/$server-$key.err"
   mkdir -p "$dir"
   log "  $server $key"
-  local limit
+  local limit t0 t1 c0 c1 cpu
   limit=$(awk -v s="$RUN_SECONDS" -v w="$WARMUP" 'BEGIN {printf "%d", s + w + 60}')
+  t0=$(date +%s%N)
+  c0=$(cpu_ticks "$SERVER_PID")
   if timeout -k 5 -s INT "$limit" "${PIN_CLIENT[@]}" "${BENCH[@]}" "$@" --json \
       > "$dir/$key.json.tmp" 2> "$errf" && [[ -s $dir/$key.json.tmp ]]; then
-    tail -n 1 "$dir/$key.json.tmp" > "$dir/$key.json"
+    c1=$(cpu_ticks "$SERVER_PID")
+    t1=$(date +%s%N)
+    # The server's CPU share over the whole run (set-up and warm-up included): near 100 the
+    # figure is what the server can do; well below, something else (the generator) limited it.
+    cpu=$(awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v ns="$((t1 - t0))" \
+      'BEGIN {printf "%.1f", (ns > 0 ? 100 * c / hz / (ns / 1e9) : 0)}')
+    tail -n 1 "$dir/$key.json.tmp" | sed "s/}\$/,\"server_cpu_percent\":$cpu}/" > "$dir/$key.json"
   else
     log "  $server $key FAILED (see $errf)"
     printf '{"failed":true,"log":"%s"}\n' "$errf" > "$dir/$key.json"
