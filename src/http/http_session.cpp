@@ -35,8 +35,61 @@ void http_session::on_timer() {
   close_now(net::close_reason::timeout);  // idle keep-alive connection
 }
 
+void http_session::answered_hold() {
+  if (held_by_ == nullptr) return;
+  held_by_ = nullptr;
+  // Not synchronously: respond() may run inside another connection's event, and the next
+  // request's handler must not run in the middle of it. flush() comes at the end of the
+  // iteration (the response just queued requested it).
+  resume_pending_ = true;
+}
+
+void http_session::hold(held_request_owner& owner) {
+  held_by_ = &owner;
+  loop().timers().cancel(timer());
+}
+
+void http_session::on_closed(net::close_reason) {
+  if (held_request_owner* owner = held_by_) {
+    held_by_ = nullptr;
+    owner->on_held_request_aborted(*this);
+  }
+}
+
+void http_session::flush() {
+  net::connection::flush();
+  if (resume_pending_ && !closed() && !closing()) {
+    resume_pending_ = false;
+    resume_after_hold();
+  }
+}
+
+void http_session::resume_after_hold() {
+  resume_reading();  // paused if requests piled up behind the held one
+  if (!current_keep_alive_) {
+    close_after_flush();
+    return;
+  }
+  if (pending_.empty()) {
+    in_request_ = false;
+    loop().timers().schedule(timer(), loop().now_ms() + options_->keep_alive_timeout_ms);
+    return;
+  }
+  // Requests that arrived while the held one was open: process them now.
+  std::vector<char> waiting;
+  waiting.swap(pending_);
+  on_data(std::span<uint8_t>(reinterpret_cast<uint8_t*>(waiting.data()), waiting.size()));
+}
+
 void http_session::on_data(std::span<uint8_t> bytes) {
   if (closing()) return;
+  if (held_by_ != nullptr) {
+    // HTTP/1.1 answers in order: keep what comes behind a held request for later, within the
+    // limit of one request's head; past it, stop reading until the held one is answered.
+    pending_.insert(pending_.end(), bytes.begin(), bytes.end());
+    if (pending_.size() > options_->limits.max_header_bytes) pause_reading();
+    return;
+  }
   const uint64_t served_before = served_;
   if (pending_.empty()) {
     std::span<char> data(reinterpret_cast<char*>(bytes.data()), bytes.size());
@@ -85,6 +138,7 @@ size_t http_session::process(std::span<char> data) {
     }
     offset = end;
     if (closed()) return data.size();  // the socket was handed over (upgrade) or closed
+    if (held_by_ != nullptr) break;    // answered later; what follows waits (on_data)
     if (!current_keep_alive_) {
       close_after_flush();
       return data.size();
@@ -95,17 +149,20 @@ size_t http_session::process(std::span<char> data) {
 
 void http_session::respond(status s, std::string_view content_type, std::string_view body,
                            std::string_view extra_headers, keep_alive ka) {
+  answered_hold();
   if (ka == keep_alive::no) current_keep_alive_ = false;
   write(make_response(s, content_type, body, current_keep_alive_ ? keep_alive::yes : keep_alive::no,
                       extra_headers));
 }
 
 void http_session::respond_raw(std::string_view bytes, keep_alive ka) {
+  answered_hold();
   if (ka == keep_alive::no) current_keep_alive_ = false;
   write(bytes);
 }
 
 void http_session::respond_error(status s, std::string_view extra_headers) {
+  held_by_ = nullptr;
   current_keep_alive_ = false;
   write(make_error_response(s, extra_headers));
   close_after_flush();

@@ -31,6 +31,18 @@ struct session_stats {
   uint64_t errors = 0;  // 4xx/5xx produced by the parser or timeouts
 };
 
+class http_session;
+
+// Whoever holds a request open (a long-polling GET) learns here if the connection goes away
+// before it answered.
+class held_request_owner {
+ public:
+  virtual void on_held_request_aborted(http_session& session) = 0;
+
+ protected:
+  ~held_request_owner() = default;
+};
+
 class http_session final : public net::connection {
  public:
   http_session(core::event_loop& loop, int fd, std::unique_ptr<net::stream> tls,
@@ -48,9 +60,24 @@ class http_session final : public net::connection {
   // Raw bytes (an already-formatted response).
   void respond_raw(std::string_view bytes, keep_alive ka);
 
+  // Keeps the current request open after its handler returns: the answer comes later, from
+  // another event (long-polling). Until a respond*() call the session processes no further
+  // request (HTTP/1.1 answers in order; pipelined bytes wait, bounded), the request timeout is
+  // off (the owner has its own), and if the connection closes the owner's
+  // on_held_request_aborted() runs instead. The owner must outlive the hold or call unhold().
+  void hold(held_request_owner& owner);
+  bool held() const noexcept { return held_by_ != nullptr; }
+  // Forgets the owner without answering (the owner is going away; the connection closes).
+  void unhold() noexcept { held_by_ = nullptr; }
+
  private:
   void on_data(std::span<uint8_t> bytes) override;
   void on_timer() override;
+  void on_closed(net::close_reason why) override;
+  void flush() override;
+  // After a held request was answered: reads what waited, re-arms the timers.
+  void resume_after_hold();
+  void answered_hold();
   // Parses and dispatches every complete request in data; returns bytes consumed.
   size_t process(std::span<char> data);
 
@@ -64,6 +91,8 @@ class http_session final : public net::connection {
   uint64_t served_ = 0;
   bool in_request_ = false;  // bytes of a request received, not complete yet
   bool served_any_ = false;
+  bool resume_pending_ = false;  // a held request was answered; resume at the next flush
+  held_request_owner* held_by_ = nullptr;
 };
 
 }  // namespace relay::http

@@ -100,10 +100,11 @@ class connection : public core::io_handler,
   core::timer& timer() noexcept { return *this; }
   void pause_reading();
   void resume_reading();
+  // Writes what is queued (one writev). Overridable to act once output went out.
+  void flush() override;
 
  private:
   void on_io(uint32_t events) override;
-  void flush() override;
   void handle_readable();
   void update_events();
   void after_write();

@@ -146,16 +146,22 @@ void server::start() {
       return ws::make_upgrade_handler(ws::endpoint{&app, &config_.ws, &shared_->handshake,
                                                    &ctx.ws_stats, &ctx.ws_conns});
     };
-    ctx.router.add("/echo", endpoint(ctx.echo));
-    ctx.router.add("/pub", endpoint(ctx.publisher));
-    ctx.router.add("/sub", endpoint(ctx.subscriber));
+    if (config_.builtin_endpoints) {
+      ctx.router.add("/echo", endpoint(ctx.echo));
+      ctx.router.add("/pub", endpoint(ctx.publisher));
+      ctx.router.add("/sub", endpoint(ctx.subscriber));
+      ctx.router.add("/", [](http::http_session& s, http::request&, std::span<uint8_t>) {
+        s.respond(http::status::ok, "text/plain",
+                  "relay: WebSocket endpoints /echo, /pub and /sub\n");
+      });
+    }
     ctx.router.add("/healthz", [](http::http_session& s, http::request&, std::span<uint8_t>) {
       s.respond(http::status::ok, "text/plain", "ok\n");
     });
-    ctx.router.add("/", [](http::http_session& s, http::request&, std::span<uint8_t>) {
-      s.respond(http::status::ok, "text/plain",
-                "relay: WebSocket endpoints /echo, /pub and /sub\n");
-    });
+    if (config_.on_loop_setup) {
+      loop_setup setup{ctx.loop, i, ctx.router, shared_->handshake, loop_ptrs};
+      config_.on_loop_setup(setup);
+    }
     fanout* fan = shared_->fan.get();
     ctx.loop.add_iteration_hook([fan, i] { fan->flush_pass(i); });
     const tls::context* tls = shared_->tls.get();
@@ -174,8 +180,9 @@ void server::start() {
     if (!ctx.listener->start()) throw std::runtime_error("cannot register listener with epoll");
   }
   for (auto& ctx : loops_) {
-    threads_.emplace_back([c = ctx.get()] {
+    threads_.emplace_back([this, c = ctx.get()] {
       c->loop.run();
+      if (config_.on_loop_exit) config_.on_loop_exit(static_cast<unsigned>(c->index));
       c->finished.store(true, std::memory_order_release);
     });
   }
@@ -185,8 +192,9 @@ void server::stop() {
   if (threads_.empty()) return;
   for (auto& ctx : loops_) {
     loop_context* c = ctx.get();
-    c->loop.post([c] {
+    c->loop.post([this, c] {
       c->listener->close();
+      if (config_.on_loop_shutdown) config_.on_loop_shutdown(static_cast<unsigned>(c->index));
       c->ws_conns.for_each([](net::connection& conn) {
         static_cast<ws::websocket&>(conn).close(ws::close_code::going_away, "server shutdown");
       });

@@ -1,12 +1,26 @@
 #pragma once
 // Everything `relay serve` can be told, with its defaults (docs/configuration.md lists them).
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string>
 
+#include "core/event_loop.hpp"
 #include "http/http_session.hpp"
+#include "http/router.hpp"
+#include "ws/handshake.hpp"
 #include "ws/websocket.hpp"
 
 namespace relay::server {
+
+// What a protocol layer (Socket.IO) gets to plug itself into each loop.
+struct loop_setup {
+  core::event_loop& loop;
+  unsigned index;
+  http::router& router;
+  const ws::handshake_options& handshake;
+  std::span<core::event_loop* const> all_loops;  // every loop, by index
+};
 
 struct server_config {
   std::string host = "0.0.0.0";
@@ -18,6 +32,14 @@ struct server_config {
   uint32_t shutdown_timeout_ms = 10'000;  // SIGTERM: wait this long for close handshakes
   http::session_options http;
   ws::websocket_options ws;
+  bool builtin_endpoints = true;  // /echo, /pub, /sub and the text page at /
+
+  // Hooks. setup: main thread, before the loops run (add routes, iteration hooks). shutdown:
+  // on the loop, when stop() begins (close sessions politely). exit: on the loop, after it ran
+  // its last iteration (free per-loop state while the loop still exists).
+  std::function<void(loop_setup&)> on_loop_setup;
+  std::function<void(unsigned index)> on_loop_shutdown;
+  std::function<void(unsigned index)> on_loop_exit;
 };
 
 }  // namespace relay::server

@@ -21,4 +21,11 @@ struct endpoint {
 // Non-upgrade requests to a WebSocket endpoint get 426 with Sec-WebSocket-Version: 13.
 http::handler make_upgrade_handler(endpoint ep);
 
+// The same for handlers that do more than upgrade (Engine.IO): validates the request, answers
+// 101 and moves the socket to a new websocket, which is returned not yet opened (set its
+// user_data, then call open(rest)). On refusal the session has been answered (400/426) and null
+// is returned.
+websocket* accept_upgrade(http::http_session& session, const http::request& req,
+                          const endpoint& ep);
+
 }  // namespace relay::ws

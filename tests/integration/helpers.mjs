@@ -69,9 +69,12 @@ const LISTENING = /^listening on 127\.0\.0\.1:(\d+) \((\d+) threads?(, TLS)?\)$/
 // "listening on" line. Returns { port, proc, tls, output(), stop() }.
 // stop({ signal, timeoutMs }) sends SIGTERM (default), waits for the exit and returns
 // { code, signal, stdout, stderr }; past timeoutMs it SIGKILLs and returns { ..., killed: true }.
-export async function startServer(args = [], { threads = 2, timeoutMs = 10_000 } = {}) {
-  const argv = ['serve', '--host', HOST, '--port', '0', '--threads', String(threads), ...args];
-  const proc = spawn(RELAY_BIN, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+// { bin, argv } run another program that prints the same line (the examples' servers).
+export async function startServer(args = [], { threads = 2, timeoutMs = 10_000, bin = RELAY_BIN,
+                                               argv: fullArgv } = {}) {
+  const argv = fullArgv ??
+    ['serve', '--host', HOST, '--port', '0', '--threads', String(threads), ...args];
+  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');
@@ -96,7 +99,7 @@ export async function startServer(args = [], { threads = 2, timeoutMs = 10_000 }
       }
     });
     exited.then(({ code, signal }) =>
-      reject(new Error(`relay exited before listening (code ${code}, signal ${signal})\n` +
+      reject(new Error(`${bin} exited before listening (code ${code}, signal ${signal})\n` +
                        `argv: ${argv.join(' ')}\nstdout: ${stdout}\nstderr: ${stderr}`)),
     );
   });

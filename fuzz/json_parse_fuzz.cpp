@@ -1,0 +1,105 @@
+// Fuzzes the JSON parser and serializer (src/json). The whole input is the JSON text. Checks:
+//   1. whatever the bytes, parse() returns a value or an error, never crashes;
+//   2. a parsed value serializes to text that parses again to the same value (numbers compared
+//      as JavaScript compares them: an integral double above 2^53 prints as digits that read
+//      back as an exact int64), and that text is a fixpoint of parse + serialize;
+//   3. a tighter max_depth (from byte 0) accepts a subset of the texts, with the same values;
+//   4. simdjson's DOM parser, an independent validator, accepts nothing that parse() rejects,
+//      and parse() accepts nothing it rejects except integers beyond 64 bits (which the DOM
+//      parser refuses and JSON.parse reads as doubles).
+// Anything else traps.
+#include <simdjson.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "relay/json.hpp"
+
+namespace {
+
+using relay::json::parse_errc;
+using relay::json::value;
+using relay::json::value_type;
+
+void check(bool ok, const char* what) {
+  if (!ok) {
+    std::fprintf(stderr, "invariant failed: %s\n", what);
+    __builtin_trap();
+  }
+}
+
+// Equality with JavaScript's view of numbers: all doubles.
+bool js_equal(const value& a, const value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
+    return a.as_double() == b.as_double();
+  }
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case value_type::array: {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (!js_equal(a[i], b[i])) return false;
+      }
+      return true;
+    }
+    case value_type::object: {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); ++i) {
+        const auto& ma = a.as_object()[i];
+        const auto& mb = b.as_object()[i];
+        if (ma.first != mb.first || !js_equal(ma.second, mb.second)) return false;
+      }
+      return true;
+    }
+    default:
+      return a == b;
+  }
+}
+
+constexpr uint32_t kDepths[8] = {0, 1, 2, 3, 5, 8, 16, 1000};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  relay::json::parse_options deep;
+  deep.max_depth = 1000;
+  const auto parsed = relay::json::parse(text, deep);
+
+  if (parsed) {
+    const std::string once = relay::json::to_string(*parsed);
+    const auto again = relay::json::parse(once, deep);
+    check(again.has_value(), "serialized text parses");
+    check(js_equal(*parsed, *again), "parse(serialize(v)) == v");
+    check(relay::json::to_string(*again) == once, "serialize(parse(serialize(v))) is a fixpoint");
+  } else {
+    check(!parsed.error().message.empty(), "error has a message");
+  }
+
+  if (size > 0) {
+    relay::json::parse_options tight;
+    tight.max_depth = kDepths[data[0] & 7];
+    const auto limited = relay::json::parse(text, tight);
+    if (limited) {
+      check(parsed.has_value() && js_equal(*limited, *parsed), "tighter depth: same value");
+    } else if (limited.error().code != parse_errc::too_deep) {
+      check(!parsed.has_value(), "tighter depth fails only on depth");
+    }
+  }
+
+  // Differential check against the DOM parser (depth 1024 > 1000: compare only shallower).
+  simdjson::dom::parser dom;
+  simdjson::dom::element root;
+  const simdjson::padded_string padded(text);
+  const simdjson::error_code dom_error = dom.parse(padded).get(root);
+  if (!dom_error) {
+    check(parsed.has_value() || parsed.error().code == parse_errc::too_deep,
+          "DOM accepts => parse() accepts");
+  } else if (parsed) {
+    check(dom_error == simdjson::NUMBER_ERROR, "parse() accepts => DOM accepts (but big integers)");
+  }
+  return 0;
+}

@@ -1,0 +1,237 @@
+#pragma once
+// Relay's Socket.IO v5 server API, shaped like the Node `socket.io` server so that a Socket.IO
+// user feels at home:
+//
+//   relay::socketio::server io({.port = 3000});
+//   io.of("/chat").use([](socket& s, next_fn next) { next(std::nullopt); })
+//       .on_connection([](socket& s) {
+//         s.join("lobby");
+//         s.on("msg", [](socket& s, args& a, ack reply) {
+//           s.to("lobby").emit("msg", a);
+//           if (reply) reply({"ok"});
+//         });
+//       });
+//   io.start();
+//
+// Threading contract. The server runs one event loop per thread (`threads`, default one per
+// core). A client's socket lives on one loop for life, and every handler for it (middleware,
+// connection, events, acks, disconnect) runs on that loop's thread. Inside a handler you may
+// use that socket and any broadcast (`s.to(room).emit(...)`, `nsp.emit(...)`) freely; other
+// sockets you must not touch directly (they may live on another loop): reach them through
+// rooms. Configuration (`of`, `use`, `on_connection`) happens before start(). From any other
+// thread, only the broadcast operations of `server` and `namespace_ref` are allowed; they are
+// posted to every loop.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "relay/json.hpp"
+
+namespace relay::socketio {
+
+using json::value;
+using args = json::array;  // the arguments of an event, as the client sent them
+
+namespace detail {
+struct socket_state;
+struct namespace_config;
+struct broadcast_spec;
+struct raw_endpoint;
+class server_impl;
+}  // namespace detail
+
+// A refusal a middleware gives: the client gets CONNECT_ERROR {message, data}.
+struct error {
+  std::string message;
+  value data;  // null: not sent
+};
+
+class socket;
+
+// The reply handle an event handler gets. False when the client did not ask for an ack.
+// Call it at most once (later calls do nothing), on the socket's loop, now or later.
+class ack {
+ public:
+  ack() = default;
+  explicit operator bool() const noexcept { return id_ >= 0; }
+  void operator()(args reply = {}) const;
+
+ private:
+  friend class socket;
+  friend struct detail::socket_state;
+  ack(std::weak_ptr<detail::socket_state> s, int64_t id) : socket_(std::move(s)), id_(id) {}
+  std::weak_ptr<detail::socket_state> socket_;
+  mutable int64_t id_ = -1;  // -1 once used
+};
+
+using event_handler = std::function<void(socket&, args&, ack)>;
+using connection_handler = std::function<void(socket&)>;
+using disconnect_handler = std::function<void(socket&, std::string_view reason)>;
+using next_fn = std::function<void(std::optional<error>)>;
+using middleware = std::function<void(socket&, next_fn)>;
+// An emitted event's ack: `err` is set ("operation has timed out") if no answer came in time.
+using ack_callback = std::function<void(std::optional<std::string> err, args reply)>;
+
+// The handshake, as Node's socket.handshake.
+struct handshake {
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string url;
+  std::string query;  // raw query string
+  value auth;         // the client's `auth` option (an object) or null
+  uint64_t issued_ms = 0;
+  bool secure = false;
+  std::string_view header(std::string_view name) const noexcept;
+};
+
+// A broadcast being built: to/in/except rooms, then emit. Cheap to copy; encodes the packet
+// once for all recipients on all loops.
+class broadcast {
+ public:
+  broadcast to(std::string room) const;
+  broadcast in(std::string room) const { return to(std::move(room)); }
+  broadcast except(std::string room) const;
+  // Dropped for recipients whose connection is backed up, instead of queued.
+  broadcast volatile_() const;
+  broadcast compress(bool on) const;
+  // Only this loop's sockets (Node: local, i.e. this node).
+  broadcast local() const;
+  void emit(std::string_view event, args a = {}) const;
+
+  // Server-side utilities over the matching sockets (all loops): join, leave, disconnect.
+  void sockets_join(std::string room) const;
+  void sockets_leave(std::string room) const;
+  void disconnect_sockets(bool close = false) const;
+
+ private:
+  friend class socket;
+  friend class namespace_ref;
+  friend class server;
+  explicit broadcast(std::shared_ptr<const detail::broadcast_spec> spec) : spec_(std::move(spec)) {}
+  std::shared_ptr<const detail::broadcast_spec> spec_;
+};
+
+class socket {
+ public:
+  const std::string& id() const noexcept;
+  const std::string& nsp() const noexcept;
+  const socketio::handshake& handshake() const noexcept;
+  bool connected() const noexcept;
+  // Rooms this socket is in (its own id first).
+  const std::vector<std::string>& rooms() const noexcept;
+  value& data() noexcept;  // free for the application (Node's socket.data)
+
+  void on(std::string event, event_handler h);
+  void on_disconnect(disconnect_handler h);
+
+  void emit(std::string_view event, args a = {});
+  // timeout_ms 0: wait for the answer as long as the connection lives.
+  void emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms = 0);
+
+  void join(std::string room);
+  void leave(std::string_view room);
+
+  // Broadcasts that leave this socket out (Node: socket.to(room), socket.broadcast).
+  broadcast to(std::string room) const;
+  broadcast in(std::string room) const { return to(std::move(room)); }
+  broadcast except(std::string room) const;
+  broadcast broadcast_all() const;
+
+  // Leaves the namespace ("server namespace disconnect"); close=true also ends the connection.
+  void disconnect(bool close = false);
+
+ private:
+  friend struct detail::socket_state;
+  friend class ack;
+  explicit socket(detail::socket_state& st) : st_(&st) {}
+  detail::socket_state* st_;
+};
+
+// A namespace's configuration, and broadcasts to it.
+class namespace_ref {
+ public:
+  namespace_ref& use(middleware m);
+  namespace_ref& on_connection(connection_handler h);
+  const std::string& name() const noexcept;
+
+  broadcast to(std::string room) const;
+  broadcast in(std::string room) const { return to(std::move(room)); }
+  broadcast except(std::string room) const;
+  void emit(std::string_view event, args a = {}) const;
+
+ private:
+  friend class server;
+  namespace_ref(detail::server_impl* s, detail::namespace_config* c) : server_(s), config_(c) {}
+  detail::server_impl* server_;
+  detail::namespace_config* config_;
+};
+
+// A bare Engine.IO v4 session (no Socket.IO on top), for raw Engine.IO endpoints.
+class engine_session {
+ public:
+  void send_text(std::string_view text);
+  void send_binary(std::span<const uint8_t> data);
+  void close();
+
+ private:
+  friend struct detail::raw_endpoint;
+  explicit engine_session(void* s) : session_(s) {}
+  void* session_;
+};
+
+struct engine_handlers {
+  std::function<void(engine_session&, std::string_view text)> on_text;
+  std::function<void(engine_session&, std::span<const uint8_t> data)> on_binary;
+};
+
+struct server_options {
+  std::string host = "0.0.0.0";
+  uint16_t port = 3000;  // 0: pick a free port (see server::port())
+  unsigned threads = 0;  // event loops; 0 = one per core
+  std::string path = "/socket.io/";
+  uint32_t ping_interval_ms = 25'000;
+  uint32_t ping_timeout_ms = 20'000;
+  uint64_t max_http_buffer_size = 1'000'000;
+  uint32_t connect_timeout_ms = 45'000;  // a session that joins no namespace is closed
+  bool allow_polling = true;
+  bool allow_websocket = true;
+  bool allow_upgrades = true;
+  std::vector<std::string> cors_origins;  // browsers' Origin allowlist ("*" = any)
+  bool cors_credentials = false;
+  std::string cookie;  // "io" to set the sid cookie; empty = none
+  std::string tls_cert, tls_key;
+};
+
+class server {
+ public:
+  explicit server(server_options options = {});
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Static namespace, created on first use ("/" exists from the start).
+  namespace_ref of(std::string name);
+  namespace_ref sockets() { return of("/"); }
+
+  // A bare Engine.IO endpoint at `path` (e.g. "/engine.io/"), beside Socket.IO's.
+  void engine_endpoint(std::string path, engine_handlers handlers);
+
+  // Binds and starts the loops; throws std::runtime_error on start-up errors.
+  void start();
+  uint16_t port() const noexcept;
+  // Disconnects every client and stops the loops (blocks until they have exited).
+  void stop();
+
+  // Broadcasts to the main namespace.
+  broadcast to(std::string room) { return of("/").to(std::move(room)); }
+  void emit(std::string_view event, args a = {}) { of("/").emit(event, std::move(a)); }
+
+ private:
+  std::unique_ptr<detail::server_impl> impl_;
+};
+
+}  // namespace relay::socketio

@@ -1,0 +1,229 @@
+#include "proto/engineio/engine.hpp"
+
+#include <algorithm>
+
+#include "http/http_session.hpp"
+#include "proto/engineio/handshake_error.hpp"
+#include "proto/engineio/query.hpp"
+#include "proto/engineio/sid.hpp"
+
+namespace relay::engineio {
+namespace {
+
+char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// The sid's first character names the loop that owns the session (6 of its 120 random bits):
+// a request that reaches another loop can then be sent where the session lives.
+std::string sid_for_loop(unsigned loop_index) {
+  static constexpr std::string_view kAlphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string sid = generate_sid();
+  sid[0] = kAlphabet[loop_index % kAlphabet.size()];
+  return sid;
+}
+
+}  // namespace
+
+engine::engine(core::event_loop& loop, unsigned loop_index, const engine_options& options,
+               const ws::handshake_options& handshake, engine_handler& handler)
+    : loop_(loop),
+      loop_index_(loop_index),
+      options_(&options),
+      ws_options_(options.websocket),
+      handler_(&handler) {
+  // Engine.IO has its own heartbeat and payload limit.
+  ws_options_.max_message_size = options.max_payload;
+  ws_options_.idle_timeout_ms = 0;
+  ws_endpoint_ = ws::endpoint{this, &ws_options_, &handshake, nullptr, &ws_conns_};
+}
+
+engine::~engine() {
+  // Sessions still alive at destruction (forced stop): free them without callbacks.
+  for (auto& [sid, s] : sessions_) {
+    s->user_data = nullptr;
+    delete s;
+  }
+  sessions_.clear();
+  ws_conns_.for_each([](net::connection& c) { delete &c; });
+}
+
+void engine::close_all(std::string_view reason) {
+  std::vector<session*> all;
+  all.reserve(sessions_.size());
+  for (auto& [sid, s] : sessions_) all.push_back(s);
+  for (session* s : all) s->close(reason);
+}
+
+void engine::forget(session& s) { sessions_.erase(s.sid()); }
+
+std::string engine::cors_headers(const http::request& req) const {
+  const std::string_view origin = req.header("Origin");
+  if (options_->cors_origins.empty() || origin.empty()) return {};
+  const auto& allowed = options_->cors_origins;
+  if (std::find(allowed.begin(), allowed.end(), "*") != allowed.end()) {
+    // Any origin, but never with credentials (Fetch: "*" and credentials do not mix).
+    return "Access-Control-Allow-Origin: *\r\n";
+  }
+  if (std::find(allowed.begin(), allowed.end(), origin) == allowed.end()) return {};
+  std::string h = "Access-Control-Allow-Origin: ";
+  h.append(origin).append("\r\nVary: Origin\r\n");
+  if (options_->cors_credentials) h.append("Access-Control-Allow-Credentials: true\r\n");
+  return h;
+}
+
+void engine::reject(http::http_session& http, handshake_error e, const std::string& cors) {
+  ++stats_.bad_requests;
+  std::string body;
+  encode_error_body(e, body);
+  http.respond(static_cast<http::status>(http_status(e)), "application/json", body, cors);
+}
+
+handshake_info engine::capture_handshake(const http::request& req,
+                                         const http::http_session&) const {
+  handshake_info info;
+  info.headers.reserve(req.headers.size());
+  for (const http::header_field& f : req.headers) {
+    std::string name(f.name);
+    std::transform(name.begin(), name.end(), name.begin(), ascii_lower);
+    info.headers.emplace_back(std::move(name), std::string(f.value));
+  }
+  info.url = std::string(req.target);
+  info.query = std::string(req.query);
+  info.issued_ms = loop_.now_ms();
+  return info;
+}
+
+std::string engine::open_packet(const std::string& sid, bool can_upgrade) const {
+  // Key order as the Node server writes it: sid, upgrades, pingInterval, pingTimeout,
+  // maxPayload.
+  std::string p = "0{\"sid\":\"";
+  p.append(sid).append("\",\"upgrades\":[");
+  if (can_upgrade) p.append("\"websocket\"");
+  p.append("],\"pingInterval\":")
+      .append(std::to_string(options_->ping_interval_ms))
+      .append(",\"pingTimeout\":")
+      .append(std::to_string(options_->ping_timeout_ms))
+      .append(",\"maxPayload\":")
+      .append(std::to_string(options_->max_payload))
+      .append("}");
+  return p;
+}
+
+void engine::handle(http::http_session& http, http::request& req, std::span<uint8_t> rest) {
+  const std::string cors = cors_headers(req);
+  if (req.method == "OPTIONS") {
+    // CORS preflight.
+    std::string h = cors;
+    if (!cors.empty()) {
+      h.append("Access-Control-Allow-Methods: GET,HEAD,PUT,PATCH,POST,DELETE\r\n");
+      const std::string_view asked = req.header("Access-Control-Request-Headers");
+      if (!asked.empty()) h.append("Access-Control-Allow-Headers: ").append(asked).append("\r\n");
+    }
+    http.respond(http::status::no_content, {}, {}, h);
+    return;
+  }
+  const handshake_query q = parse_query(req.query);
+  if (!q.valid) {
+    reject(http, q.error, cors);
+    return;
+  }
+  const bool websocket = q.transport == transport_kind::websocket;
+  if ((websocket && !options_->allow_websocket) || (!websocket && !options_->allow_polling)) {
+    reject(http, handshake_error::unknown_transport, cors);
+    return;
+  }
+  if (!q.has_sid) {
+    if (req.method != "GET") {
+      reject(http, handshake_error::bad_handshake_method, cors);
+      return;
+    }
+    handshake(http, req, rest, websocket, cors);
+    return;
+  }
+  auto it = sessions_.find(std::string(q.sid()));
+  if (it == sessions_.end()) {
+    // TODO(multi-loop): a sid of another loop (its first character) needs the connection moved
+    // to that loop; until then polling is reliable with one loop, WebSocket-only with any.
+    reject(http, handshake_error::unknown_sid, cors);
+    return;
+  }
+  session& s = *it->second;
+  if (websocket) {
+    // Upgrade from polling.
+    if (s.transport() != transport_kind::polling || s.upgrading() || !options_->allow_upgrades) {
+      reject(http, handshake_error::bad_request, cors);
+      return;
+    }
+    ws::websocket* ws = ws::accept_upgrade(http, req, ws_endpoint_);
+    if (ws == nullptr) return;
+    ws->user_data = &s;
+    s.attach_probe(*ws);
+    ws->open(rest);
+    return;
+  }
+  if (s.transport() != transport_kind::polling) {
+    reject(http, handshake_error::bad_request, cors);
+    return;
+  }
+  if (req.method == "GET") {
+    s.on_poll(http, cors);
+  } else if (req.method == "POST") {
+    if (req.body.size() > options_->max_payload) {
+      http.respond_error(http::status::payload_too_large, cors);
+      s.close("transport error");
+      return;
+    }
+    s.on_post(http, req.body, cors);
+  } else {
+    reject(http, handshake_error::bad_request, cors);
+  }
+}
+
+void engine::handshake(http::http_session& http, http::request& req, std::span<uint8_t> rest,
+                       bool websocket, const std::string& cors) {
+  std::string sid = sid_for_loop(loop_index_);
+  ws::websocket* ws = nullptr;
+  handshake_info info = capture_handshake(req, http);
+  if (websocket) {
+    ws = ws::accept_upgrade(http, req, ws_endpoint_);
+    if (ws == nullptr) return;
+  }
+  ++stats_.handshakes;
+  auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling,
+                        std::move(info));
+  sessions_.emplace(sid, s);
+  const std::string open =
+      open_packet(sid, !websocket && options_->allow_upgrades && options_->allow_websocket);
+  if (websocket) {
+    ws->user_data = s;
+    s->attach_websocket(*ws);
+    ws->send(open);
+    ws->open(rest);
+  } else {
+    std::string headers = cors;
+    if (!options_->cookie.empty()) {
+      headers.append("Set-Cookie: ")
+          .append(options_->cookie)
+          .append("=")
+          .append(sid)
+          .append("; Path=/; HttpOnly; SameSite=Lax\r\n");
+    }
+    http.respond(http::status::ok, "text/plain; charset=UTF-8", open, headers);
+  }
+  s->start();
+  handler_->on_open(*s);
+}
+
+void engine::on_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op,
+                        ws::compress) {
+  if (auto* s = static_cast<session*>(ws.user_data)) s->on_ws_message(ws, payload, op);
+}
+
+void engine::on_close(ws::websocket& ws, uint16_t, std::string_view) {
+  if (auto* s = static_cast<session*>(ws.user_data)) {
+    ws.user_data = nullptr;
+    s->on_ws_closed(ws);
+  }
+}
+
+}  // namespace relay::engineio

@@ -1,0 +1,114 @@
+#pragma once
+// The Engine.IO v4 server of one event loop: answers the handshake, routes polling requests and
+// WebSocket upgrades to their session by sid, and owns the sessions.
+//
+// Every request to the Engine.IO path (`/socket.io/` by default) goes through handle(): the
+// query says EIO version, transport and sid. Errors are answered the way the Node reference
+// server answers them (status 400 and `{"code":N,"message":"..."}`).
+//
+// Threading: one engine per loop; everything runs on that loop.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/router.hpp"
+#include "proto/engineio/handshake_error.hpp"
+#include "proto/engineio/session.hpp"
+#include "ws/upgrade.hpp"
+#include "ws/websocket.hpp"
+
+namespace relay::engineio {
+
+struct engine_options {
+  uint32_t ping_interval_ms = 25'000;
+  uint32_t ping_timeout_ms = 20'000;
+  uint64_t max_payload = 1'000'000;  // maxHttpBufferSize: per polling POST and per WS message
+  uint32_t upgrade_timeout_ms = 10'000;
+  bool allow_polling = true;
+  bool allow_websocket = true;
+  bool allow_upgrades = true;
+  // Browsers from these origins may use the server cross-origin ("*" = any; credentials are
+  // then never allowed, as the Fetch standard requires). Empty: no CORS headers at all.
+  std::vector<std::string> cors_origins;
+  bool cors_credentials = false;
+  std::string cookie;  // name of the sid cookie set on the handshake ("io"); empty = none
+  ws::websocket_options websocket;  // its max_message_size is set from max_payload
+};
+
+// The upper layer (Socket.IO), called on the session's loop.
+class engine_handler {
+ public:
+  virtual void on_open(session& s) = 0;
+  virtual void on_message(session& s, std::string_view text) = 0;
+  virtual void on_binary(session& s, std::span<const uint8_t> data) = 0;
+  virtual void on_close(session& s, std::string_view reason) = 0;
+
+ protected:
+  ~engine_handler() = default;
+};
+
+struct engine_stats {
+  uint64_t handshakes = 0;
+  uint64_t upgrades = 0;
+  uint64_t bad_requests = 0;
+};
+
+class engine final : private ws::behavior {
+ public:
+  // loop_index goes into every sid so that a request reaching another loop can be routed to
+  // the session's loop.
+  engine(core::event_loop& loop, unsigned loop_index, const engine_options& options,
+         const ws::handshake_options& handshake, engine_handler& handler);
+  ~engine() override;
+  engine(const engine&) = delete;
+  engine& operator=(const engine&) = delete;
+
+  // The http::handler for the Engine.IO path.
+  void handle(http::http_session& http, http::request& req, std::span<uint8_t> rest);
+  http::handler handler() {
+    return [this](http::http_session& h, http::request& r, std::span<uint8_t> rest) {
+      handle(h, r, rest);
+    };
+  }
+
+  // Closes every session (server shutdown).
+  void close_all(std::string_view reason);
+  size_t session_count() const noexcept { return sessions_.size(); }
+  core::event_loop& loop() noexcept { return loop_; }
+  const engine_options& options() const noexcept { return *options_; }
+  engine_handler& handler_ref() noexcept { return *handler_; }
+  engine_stats& stats() noexcept { return stats_; }
+  net::connection_list& websockets() noexcept { return ws_conns_; }
+
+  // Called by a session when it ends (before it is freed).
+  void forget(session& s);
+
+ private:
+  // ws::behavior for every WebSocket of this engine; user_data is the session.
+  void on_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op,
+                  ws::compress) override;
+  void on_close(ws::websocket& ws, uint16_t code, std::string_view reason) override;
+
+  void handshake(http::http_session& http, http::request& req, std::span<uint8_t> rest,
+                 bool websocket, const std::string& cors);
+  void reject(http::http_session& http, handshake_error e, const std::string& cors);
+  std::string cors_headers(const http::request& req) const;
+  handshake_info capture_handshake(const http::request& req, const http::http_session& http) const;
+  std::string open_packet(const std::string& sid, bool can_upgrade) const;
+
+  core::event_loop& loop_;
+  unsigned loop_index_;
+  const engine_options* options_;
+  ws::websocket_options ws_options_;
+  ws::endpoint ws_endpoint_;
+  engine_handler* handler_;
+  engine_stats stats_;
+  net::connection_list ws_conns_;
+  std::unordered_map<std::string, session*> sessions_;
+};
+
+}  // namespace relay::engineio

@@ -1,0 +1,289 @@
+#include "proto/engineio/session.hpp"
+
+#include "proto/engineio/engine.hpp"
+#include "proto/engineio/payload.hpp"
+#include "proto/engineio/ws_codec.hpp"
+
+namespace relay::engineio {
+namespace {
+
+constexpr std::string_view kPollContentType = "text/plain; charset=UTF-8";
+
+std::string_view as_chars(std::span<const uint8_t> b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+}  // namespace
+
+session::session(engine& owner, std::string sid, transport_kind transport, handshake_info handshake)
+    : core::timer(&session::on_timer),
+      engine_(owner),
+      sid_(std::move(sid)),
+      handshake_(std::move(handshake)),
+      transport_(transport) {}
+
+session::~session() {
+  if (poll_ != nullptr) poll_->unhold();
+  if (ws_ != nullptr) ws_->user_data = nullptr;
+  if (probe_ != nullptr) probe_->user_data = nullptr;
+}
+
+void session::start() { schedule_ping(); }
+
+void session::schedule_ping() {
+  awaiting_pong_ = false;
+  engine_.loop().timers().schedule(*this,
+                                   engine_.loop().now_ms() + engine_.options().ping_interval_ms);
+}
+
+void session::on_timer(core::timer& t) {
+  auto& self = static_cast<session&>(t);
+  if (self.state_ == state::closing) {
+    // A polling client never came back for its close packet.
+    self.terminate(self.close_reason_);
+    return;
+  }
+  if (self.awaiting_pong_) {
+    self.terminate("ping timeout");
+    return;
+  }
+  // v4: the server pings, the client answers with a pong within pingTimeout.
+  self.awaiting_pong_ = true;
+  self.send_packet(packet_type::ping, {}, false);
+  if (self.state_ != state::open) return;
+  self.engine_.loop().timers().schedule(
+      self, self.engine_.loop().now_ms() + self.engine_.options().ping_timeout_ms);
+}
+
+size_t session::buffered_bytes() const noexcept {
+  if (transport_ == transport_kind::websocket && ws_ != nullptr) return ws_->buffered_bytes();
+  return queued_bytes_;
+}
+
+void session::send_text(std::string_view data) { send_packet(packet_type::message, data, false); }
+
+void session::send_binary(std::span<const uint8_t> data) {
+  send_packet(packet_type::message, as_chars(data), true);
+}
+
+void session::send_packet(packet_type type, std::string_view data, bool binary) {
+  if (state_ != state::open) return;
+  if (transport_ == transport_kind::websocket && ws_ != nullptr) {
+    if (binary) {
+      ws_->send({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, ws::opcode::binary);
+    } else {
+      std::string& frame = scratch_;
+      frame.clear();
+      encode_ws_text(type, data, frame);
+      ws_->send(frame);
+    }
+    return;
+  }
+  queued_packet p{type, binary, std::string(data)};
+  queued_bytes_ += data.size() + 1;
+  queue_.push_back(std::move(p));
+  flush_polling();
+}
+
+void session::flush_polling() {
+  if (poll_ == nullptr || queue_.empty()) return;
+  std::vector<packet_ref> refs;
+  refs.reserve(queue_.size());
+  for (const queued_packet& p : queue_) refs.push_back(packet_ref{p.type, p.binary, p.data});
+  std::string body;
+  encode_payload(refs, body);
+  queue_.clear();
+  queued_bytes_ = 0;
+  answer_poll(body);
+}
+
+void session::answer_poll(std::string_view body) {
+  http::http_session* http = poll_;
+  poll_ = nullptr;
+  http->respond(http::status::ok, kPollContentType, body, cors_);
+}
+
+void session::on_poll(http::http_session& http, std::string_view cors) {
+  if (poll_ != nullptr) {
+    // Two GETs at once: the Node server calls it "overlap from client" and ends the session.
+    http.respond_error(http::status::bad_request, std::string(cors));
+    terminate("transport error");
+    return;
+  }
+  cors_.assign(cors);
+  poll_ = &http;
+  if (!queue_.empty()) {
+    flush_polling();
+  } else if (probe_ok_) {
+    // Upgrading: release the client's poll so it can switch to the WebSocket.
+    answer_poll("6");
+  } else {
+    http.hold(*this);
+    return;
+  }
+  if (state_ == state::closing && queue_.empty()) terminate(close_reason_);
+}
+
+void session::on_post(http::http_session& http, std::string_view body, std::string_view cors) {
+  payload_limits limits;
+  limits.max_payload = engine_.options().max_payload;
+  auto decoded = decode_payload(body, limits);
+  if (!decoded) {
+    http.respond(http::status::bad_request, "text/plain", describe(decoded.error()),
+                 std::string(cors));
+    terminate("parse error");
+    return;
+  }
+  // Answer first: a packet may close the session (and the connection stays usable anyway).
+  http.respond(http::status::ok, "text/html", "ok", std::string(cors));
+  for (const packet_ref& p : decoded->packets()) {
+    if (state_ == state::closed) break;
+    on_packet(p.type, p.binary, p.data);
+  }
+}
+
+void session::on_packet(packet_type type, bool binary, std::string_view data) {
+  switch (type) {
+    case packet_type::pong:
+      if (awaiting_pong_ && state_ == state::open) schedule_ping();
+      break;
+    case packet_type::message:
+      if (state_ != state::open) break;
+      if (binary) {
+        engine_.handler_ref().on_binary(
+            *this, {reinterpret_cast<const uint8_t*>(data.data()), data.size()});
+      } else {
+        engine_.handler_ref().on_message(*this, data);
+      }
+      break;
+    case packet_type::close:
+      terminate("transport close");
+      break;
+    default:
+      break;  // ping/upgrade/noop/open from a client: nothing to do in v4
+  }
+}
+
+void session::attach_websocket(ws::websocket& ws) {
+  ws_ = &ws;
+  transport_ = transport_kind::websocket;
+}
+
+void session::attach_probe(ws::websocket& ws) {
+  probe_ = &ws;
+  probe_ok_ = false;
+}
+
+void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op) {
+  if (&ws == probe_) {
+    const std::string_view text = as_chars(payload);
+    if (op == ws::opcode::text && text == "2probe") {
+      ws.send("3probe");
+      probe_ok_ = true;
+      if (poll_ != nullptr && queue_.empty()) answer_poll("6");  // noop: let the poll return
+    } else if (op == ws::opcode::text && text == "5" && probe_ok_) {
+      finish_upgrade();
+    } else {
+      probe_->user_data = nullptr;
+      probe_ = nullptr;
+      ws.close(ws::close_code::protocol_error, "bad upgrade");
+    }
+    return;
+  }
+  if (&ws != ws_) return;
+  if (op == ws::opcode::binary) {
+    on_packet(packet_type::message, true, as_chars(payload));
+    return;
+  }
+  auto p = decode_ws_text(as_chars(payload));
+  if (!p) {
+    terminate("parse error");
+    return;
+  }
+  on_packet(p->type, p->binary, p->data);
+}
+
+void session::finish_upgrade() {
+  ++engine_.stats().upgrades;
+  ws_ = probe_;
+  probe_ = nullptr;
+  transport_ = transport_kind::websocket;
+  if (poll_ != nullptr) answer_poll("6");
+  // What waited for a poll goes over the WebSocket, in order.
+  std::vector<queued_packet> waiting;
+  waiting.swap(queue_);
+  queued_bytes_ = 0;
+  const bool closing = state_ == state::closing;
+  if (closing) state_ = state::open;  // let the queued packets out
+  for (const queued_packet& p : waiting) send_packet(p.type, p.data, p.binary);
+  if (closing) {
+    state_ = state::closing;
+    terminate(close_reason_);
+  }
+}
+
+void session::on_ws_closed(ws::websocket& ws) {
+  if (&ws == probe_) {
+    probe_ = nullptr;  // the upgrade failed; polling goes on
+    probe_ok_ = false;
+    return;
+  }
+  if (&ws == ws_) {
+    ws_ = nullptr;
+    terminate("transport close");
+  }
+}
+
+void session::on_held_request_aborted(http::http_session&) {
+  poll_ = nullptr;
+  // The client dropped its poll: the Node server calls it "poll connection closed
+  // prematurely" and ends the session with a transport error.
+  if (transport_ == transport_kind::polling && probe_ == nullptr) terminate("transport error");
+}
+
+void session::close(std::string_view reason) {
+  if (state_ != state::open) return;
+  if (transport_ == transport_kind::websocket) {
+    terminate(reason);
+    return;
+  }
+  // Polling: the close packet goes out with whatever is queued, in the next poll.
+  send_packet(packet_type::close, {}, false);
+  close_reason_.assign(reason);
+  state_ = state::closing;
+  if (queue_.empty()) {
+    terminate(close_reason_);  // a held poll took it
+    return;
+  }
+  engine_.loop().timers().schedule(*this,
+                                   engine_.loop().now_ms() + engine_.options().ping_timeout_ms);
+}
+
+void session::terminate(std::string_view reason) {
+  if (state_ == state::closed) return;
+  state_ = state::closed;
+  core::timer_wheel::cancel(*this);
+  const std::string why(reason);  // reason may point into close_reason_
+  if (poll_ != nullptr) {
+    http::http_session* http = poll_;
+    poll_ = nullptr;
+    http->respond(http::status::ok, kPollContentType, "1", cors_);
+  }
+  if (probe_ != nullptr) {
+    probe_->user_data = nullptr;
+    probe_->close(ws::close_code::normal);
+    probe_ = nullptr;
+  }
+  if (ws_ != nullptr) {
+    ws_->user_data = nullptr;
+    ws_->close(ws::close_code::normal);
+    ws_ = nullptr;
+  }
+  queue_.clear();
+  queued_bytes_ = 0;
+  engine_.forget(*this);
+  engine_.handler_ref().on_close(*this, why);
+  engine_.loop().defer_delete(this);
+}
+
+}  // namespace relay::engineio

@@ -1,0 +1,114 @@
+#pragma once
+// One Engine.IO v4 session: the handshake's sid, the transport it currently uses (HTTP
+// long-polling or WebSocket), the heartbeat, the upgrade from polling to WebSocket, and the
+// packets waiting for a polling GET. Sans policy: the engine (engine.hpp) routes HTTP requests
+// and WebSocket frames here; the upper layer (Socket.IO) sees messages through
+// engine_handler and sends with send_text()/send_binary().
+//
+// Threading: a session lives on one loop, like its connections.
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/event_loop.hpp"
+#include "core/timer_wheel.hpp"
+#include "http/http_session.hpp"
+#include "proto/engineio/packet.hpp"
+#include "proto/engineio/query.hpp"
+#include "ws/websocket.hpp"
+
+namespace relay::engineio {
+
+class engine;
+
+// What the upper layer keeps of the handshake request (Socket.IO's socket.handshake).
+struct handshake_info {
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string url;                                           // request target of the handshake
+  std::string query;                                         // raw query string
+  std::string address;                                       // peer address, if known
+  uint64_t issued_ms = 0;
+  bool secure = false;
+};
+
+class session final : public core::deferred_deletable,
+                      private core::timer,
+                      private http::held_request_owner {
+ public:
+  session(engine& owner, std::string sid, transport_kind transport, handshake_info handshake);
+  ~session() override;
+
+  const std::string& sid() const noexcept { return sid_; }
+  transport_kind transport() const noexcept { return transport_; }
+  bool upgrading() const noexcept { return probe_ != nullptr; }
+  bool closed() const noexcept { return state_ == state::closed; }
+  const handshake_info& handshake() const noexcept { return handshake_; }
+
+  // Message packets to the client. Dropped once the session is closing.
+  void send_text(std::string_view data);
+  void send_binary(std::span<const uint8_t> data);
+  // Bytes queued and not yet written (polling queue, or the WebSocket's queue).
+  size_t buffered_bytes() const noexcept;
+
+  // Server-initiated close: queued packets are flushed, then a close packet, then the
+  // transport is closed. `reason` goes to engine_handler::on_close.
+  void close(std::string_view reason = "forced close");
+
+  void* user_data = nullptr;  // the upper layer's per-session state
+
+  // --- used by the engine ---------------------------------------------------------------
+  // Starts the heartbeat once the open packet is queued.
+  void start();
+  // HTTP long-polling: a GET (answered now or held) and a POST (packets from the client).
+  void on_poll(http::http_session& http, std::string_view cors_headers);
+  void on_post(http::http_session& http, std::string_view body, std::string_view cors_headers);
+  // The WebSocket transport (direct, or after an upgrade).
+  void attach_websocket(ws::websocket& ws);
+  // A WebSocket that is probing an upgrade from polling.
+  void attach_probe(ws::websocket& ws);
+  void on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op);
+  void on_ws_closed(ws::websocket& ws);
+
+ private:
+  enum class state : uint8_t { open, closing, closed };
+
+  struct queued_packet {
+    packet_type type;
+    bool binary;
+    std::string data;
+  };
+
+  void send_packet(packet_type type, std::string_view data, bool binary);
+  void on_packet(packet_type type, bool binary, std::string_view data);
+  void flush_polling();
+  void answer_poll(std::string_view body);
+  void on_held_request_aborted(http::http_session& http) override;
+  void finish_upgrade();
+  void schedule_ping();
+  static void on_timer(core::timer& t);
+  // Ends the session: notifies the engine and the handler once, frees it at the end of the
+  // iteration. `reason` in Engine.IO's words ("transport close", "ping timeout", ...).
+  void terminate(std::string_view reason);
+
+  engine& engine_;
+  std::string sid_;
+  handshake_info handshake_;
+  transport_kind transport_;
+  state state_ = state::open;
+  bool awaiting_pong_ = false;
+  bool probe_ok_ = false;               // the probe answered 2probe: waiting for its "5"
+  ws::websocket* ws_ = nullptr;         // the WebSocket transport
+  ws::websocket* probe_ = nullptr;      // a WebSocket probing an upgrade
+  http::http_session* poll_ = nullptr;  // a held polling GET
+  // Packets waiting for a polling GET.
+  std::vector<queued_packet> queue_;
+  size_t queued_bytes_ = 0;
+  std::string cors_;          // CORS headers for the held GET's answer
+  std::string close_reason_;  // of a close() waiting for the client's last poll
+  std::string scratch_;       // WebSocket text frame being built
+};
+
+}  // namespace relay::engineio

@@ -1,0 +1,344 @@
+#include "server/socketio_runtime.hpp"
+
+#include <algorithm>
+
+#include "proto/engineio/sid.hpp"
+#include "server/socketio_server.hpp"
+
+namespace relay::socketio::detail {
+namespace {
+
+value connect_error_body(const error& e) {
+  json::object o{{"message", e.message}};
+  if (!e.data.is_null()) o.emplace_back("data", e.data);
+  return value(std::move(o));
+}
+
+}  // namespace
+
+// --- acks ---------------------------------------------------------------------------------
+
+pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
+    : core::timer([](core::timer& t) {
+        auto& self = static_cast<pending_ack&>(t);
+        socket_state* owner = self.owner;
+        auto it = owner->acks.find(self.id);
+        if (it == owner->acks.end()) return;
+        std::unique_ptr<pending_ack> keep = std::move(it->second);
+        owner->acks.erase(it);
+        if (keep->cb) keep->cb(std::string("operation has timed out"), {});
+      }),
+      owner(s),
+      id(i),
+      cb(std::move(c)) {}
+
+// --- socket_state ---------------------------------------------------------------------------
+
+socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& cfg,
+                           std::string sid)
+    : runtime(rt), client(&c), config(cfg), id(std::move(sid)) {}
+
+socket_state::~socket_state() = default;
+
+void socket_state::send(const packet& p) {
+  if (client == nullptr) return;
+  send_encoded(encode(p));
+}
+
+void socket_state::send_encoded(const encoded_packet& p) {
+  if (client == nullptr || client->session == nullptr) return;
+  client->session->send_text(p.text);
+  for (const json::binary_ptr& b : p.attachments) client->session->send_binary(*b);
+}
+
+void socket_state::join(const std::string& room) {
+  if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
+  rooms.push_back(room);
+  runtime.add_member(config.name, room, this);
+}
+
+void socket_state::leave(std::string_view room) {
+  auto it = std::find(rooms.begin(), rooms.end(), room);
+  if (it == rooms.end()) return;
+  runtime.remove_member(config.name, *it, this);
+  rooms.erase(it);
+}
+
+void socket_state::leave_all() {
+  for (const std::string& r : rooms) runtime.remove_member(config.name, r, this);
+  rooms.clear();
+}
+
+void socket_state::close(std::string_view reason, bool notify_client) {
+  if (client == nullptr) return;
+  auto keep = shared_from_this();
+  client_state* c = client;
+  const bool was_connected = connected;
+  if (notify_client && was_connected) {
+    packet p;
+    p.type = packet_type::disconnect;
+    p.nsp = config.name;
+    send(p);
+  }
+  connected = false;
+  leave_all();
+  // Pending acks die with the socket, without calling back (Node drops them too).
+  acks.clear();
+  client = nullptr;
+  c->sockets.erase(config.name);
+  if (was_connected) {
+    socket s(*this);
+    const std::string why(reason);
+    for (auto& h : on_disconnect) h(s, why);
+  }
+}
+
+void socket_state::run_middlewares() {
+  if (client == nullptr) return;
+  if (middleware_index < config.middlewares.size()) {
+    const middleware& mw = config.middlewares[middleware_index++];
+    std::weak_ptr<socket_state> weak = weak_from_this();
+    auto called = std::make_shared<bool>(false);
+    socket s(*this);
+    mw(s, [weak, called](std::optional<error> err) {
+      if (*called) return;  // next() twice: ignore the second
+      *called = true;
+      auto self = weak.lock();
+      if (!self || self->client == nullptr) return;
+      if (err) {
+        packet p;
+        p.type = packet_type::connect_error;
+        p.nsp = self->config.name;
+        p.data = connect_error_body(*err);
+        self->send(p);
+        self->close("middleware error", false);
+        return;
+      }
+      self->run_middlewares();
+    });
+    return;
+  }
+  // Every middleware agreed: join the own room, confirm, then the application hears of it.
+  connected = true;
+  join(id);
+  runtime.add_member(config.name, "", this);
+  packet p;
+  p.type = packet_type::connect;
+  p.nsp = config.name;
+  p.data = value(json::object{{"sid", id}});
+  send(p);
+  if (config.on_connection) {
+    socket s(*this);
+    config.on_connection(s);
+  }
+}
+
+void socket_state::on_event(packet& p) {
+  if (!connected || !p.data || !p.data->is_array() || p.data->as_array().empty()) return;
+  json::array& a = p.data->as_array();
+  if (!a[0].is_string()) return;
+  auto it = handlers.find(a[0].as_string());
+  if (it == handlers.end()) return;
+  args rest(std::make_move_iterator(a.begin() + 1), std::make_move_iterator(a.end()));
+  ack reply = p.id ? ack(weak_from_this(), static_cast<int64_t>(*p.id)) : ack();
+  socket s(*this);
+  event_handler h = it->second;  // the handler may replace itself
+  h(s, rest, reply);
+}
+
+void socket_state::on_ack(packet& p) {
+  if (!p.id) return;
+  auto it = acks.find(*p.id);
+  if (it == acks.end()) return;
+  std::unique_ptr<pending_ack> pa = std::move(it->second);
+  acks.erase(it);
+  core::timer_wheel::cancel(*pa);
+  args reply;
+  if (p.data && p.data->is_array()) reply = std::move(p.data->as_array());
+  if (pa->cb) pa->cb(std::nullopt, std::move(reply));
+}
+
+// --- client_state ---------------------------------------------------------------------------
+
+client_state::client_state(loop_runtime& rt, engineio::session& s)
+    : core::timer([](core::timer& t) {
+        // connectTimeout: a session that joined no namespace in time is closed.
+        auto& self = static_cast<client_state&>(t);
+        if (self.sockets.empty() && self.session != nullptr) self.session->close("forced close");
+      }),
+      runtime(rt),
+      session(&s) {}
+
+// --- loop_runtime ---------------------------------------------------------------------------
+
+loop_runtime::loop_runtime(server_impl& server, unsigned index, core::event_loop& loop)
+    : server_(server), index_(index), loop_(loop) {}
+
+loop_runtime::~loop_runtime() {
+  // Frees sessions; clients go with them (on_close is not called).
+  engine_.reset();
+  raw_.clear();
+}
+
+void loop_runtime::add_member(const std::string& nsp, const std::string& room, socket_state* s) {
+  if (room.empty()) {
+    members_[nsp].insert(s);
+  } else {
+    rooms_[nsp][room].insert(s);
+  }
+}
+
+void loop_runtime::remove_member(const std::string& nsp, const std::string& room,
+                                 socket_state* s) {
+  if (room.empty()) {
+    auto it = members_.find(nsp);
+    if (it != members_.end()) it->second.erase(s);
+    return;
+  }
+  auto n = rooms_.find(nsp);
+  if (n == rooms_.end()) return;
+  auto r = n->second.find(room);
+  if (r == n->second.end()) return;
+  r->second.erase(s);
+  if (r->second.empty()) n->second.erase(r);
+}
+
+void loop_runtime::for_each_target(const broadcast_spec& spec,
+                                   const std::function<void(socket_state&)>& action) {
+  std::vector<socket_state*> targets;
+  if (spec.rooms.empty()) {
+    auto it = members_.find(spec.nsp);
+    if (it == members_.end()) return;
+    targets.assign(it->second.begin(), it->second.end());
+  } else {
+    auto n = rooms_.find(spec.nsp);
+    if (n == rooms_.end()) return;
+    std::unordered_set<socket_state*> seen;
+    for (const std::string& room : spec.rooms) {
+      auto r = n->second.find(room);
+      if (r == n->second.end()) continue;
+      for (socket_state* s : r->second) {
+        if (seen.insert(s).second) targets.push_back(s);
+      }
+    }
+  }
+  if (!spec.except.empty()) {
+    std::erase_if(targets, [&](socket_state* s) {
+      for (const std::string& ex : spec.except) {
+        if (std::find(s->rooms.begin(), s->rooms.end(), ex) != s->rooms.end()) return true;
+      }
+      return false;
+    });
+  }
+  // Hold references: an action (disconnect) may free sockets.
+  std::vector<std::shared_ptr<socket_state>> held;
+  held.reserve(targets.size());
+  for (socket_state* s : targets) held.push_back(s->shared_from_this());
+  for (auto& s : held) action(*s);
+}
+
+void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
+  const size_t high_water = 64 * 1024;
+  for_each_target(spec, [&](socket_state& s) {
+    if (!s.connected || s.client == nullptr || s.client->session == nullptr) return;
+    if (spec.is_volatile && s.client->session->buffered_bytes() > high_water) return;
+    s.send_encoded(*p);
+  });
+}
+
+void loop_runtime::on_open(engineio::session& s) {
+  auto* c = new client_state(*this, s);
+  s.user_data = c;
+  loop_.timers().schedule(*c, loop_.now_ms() + server_.options().connect_timeout_ms);
+}
+
+void loop_runtime::on_message(engineio::session& s, std::string_view text) {
+  auto* c = static_cast<client_state*>(s.user_data);
+  if (c == nullptr) return;
+  auto r = c->dec.feed_text(text);
+  if (!r) {
+    protocol_error(*c);
+    return;
+  }
+  if (*r) on_packet(*c, **r);
+}
+
+void loop_runtime::on_binary(engineio::session& s, std::span<const uint8_t> data) {
+  auto* c = static_cast<client_state*>(s.user_data);
+  if (c == nullptr) return;
+  auto blob = std::make_shared<const std::vector<uint8_t>>(data.begin(), data.end());
+  auto r = c->dec.feed_binary(std::move(blob));
+  if (!r) {
+    protocol_error(*c);
+    return;
+  }
+  if (*r) on_packet(*c, **r);
+}
+
+void loop_runtime::protocol_error(client_state& c) {
+  // Node: a packet the parser rejects closes the connection ("parse error").
+  if (c.session != nullptr) c.session->close("parse error");
+}
+
+void loop_runtime::on_close(engineio::session& s, std::string_view reason) {
+  auto* c = static_cast<client_state*>(s.user_data);
+  if (c == nullptr) return;
+  s.user_data = nullptr;
+  c->session = nullptr;
+  std::vector<std::shared_ptr<socket_state>> sockets;
+  for (auto& [nsp, sock] : c->sockets) sockets.push_back(sock);
+  for (auto& sock : sockets) sock->close(reason, false);
+  delete c;
+}
+
+void loop_runtime::on_packet(client_state& c, packet& p) {
+  if (p.type == packet_type::connect) {
+    on_connect(c, p);
+    return;
+  }
+  auto it = c.sockets.find(p.nsp);
+  if (it == c.sockets.end()) return;  // not connected to that namespace: ignored, as Node does
+  std::shared_ptr<socket_state> s = it->second;
+  switch (p.type) {
+    case packet_type::event:
+    case packet_type::binary_event:
+      s->on_event(p);
+      break;
+    case packet_type::ack:
+    case packet_type::binary_ack:
+      s->on_ack(p);
+      break;
+    case packet_type::disconnect:
+      s->close("client namespace disconnect", false);
+      break;
+    default:
+      break;
+  }
+}
+
+void loop_runtime::on_connect(client_state& c, packet& p) {
+  namespace_config* cfg = server_.find_namespace(p.nsp);
+  if (cfg == nullptr) {
+    packet err;
+    err.type = packet_type::connect_error;
+    err.nsp = p.nsp;
+    err.data = value(json::object{{"message", "Invalid namespace"}});
+    c.session->send_text(encode(err).text);
+    return;
+  }
+  if (c.sockets.count(p.nsp) != 0) return;  // already connected there
+  core::timer_wheel::cancel(c);
+  auto s = std::make_shared<socket_state>(*this, c, *cfg, engineio::generate_sid());
+  const engineio::handshake_info& info = c.session->handshake();
+  s->hs.headers = info.headers;
+  s->hs.url = info.url;
+  s->hs.query = info.query;
+  s->hs.issued_ms = info.issued_ms;
+  s->hs.secure = info.secure;
+  // Node: socket.handshake.auth is {} when the client gave none.
+  s->hs.auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
+  c.sockets.emplace(p.nsp, s);
+  s->run_middlewares();
+}
+
+}  // namespace relay::socketio::detail

@@ -1,0 +1,156 @@
+#pragma once
+// The per-loop state behind relay/socketio.hpp: clients (one per Engine.IO session), their
+// sockets (one per namespace joined), rooms, acks, and the delivery end of broadcasts.
+//
+// Threading: a loop_runtime, its clients and sockets belong to one loop. Broadcasts reach the
+// other loops as posted tasks carrying the packet encoded once (shared, immutable).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "core/event_loop.hpp"
+#include "core/timer_wheel.hpp"
+#include "proto/engineio/engine.hpp"
+#include "proto/socketio/decoder.hpp"
+#include "proto/socketio/encoder.hpp"
+#include "relay/socketio.hpp"
+
+namespace relay::socketio::detail {
+
+class loop_runtime;
+struct client_state;
+
+struct namespace_config {
+  std::string name;
+  std::vector<middleware> middlewares;
+  connection_handler on_connection;
+};
+
+// Who a broadcast goes to, and how.
+struct broadcast_spec {
+  server_impl* server = nullptr;
+  std::string nsp;
+  std::vector<std::string> rooms;   // empty: the whole namespace
+  std::vector<std::string> except;  // rooms left out
+  bool is_volatile = false;
+  bool compress = true;
+  bool local = false;
+  unsigned origin_loop = 0;  // for local
+};
+
+// A packet as every recipient gets it: the text part and its binary attachments.
+using shared_packet = std::shared_ptr<const encoded_packet>;
+
+struct pending_ack : core::timer {
+  pending_ack(socket_state* s, uint64_t i, ack_callback c);
+  socket_state* owner;
+  uint64_t id;
+  ack_callback cb;
+};
+
+struct socket_state : std::enable_shared_from_this<socket_state> {
+  socket_state(loop_runtime& rt, client_state& client, namespace_config& config,
+               std::string id);
+  ~socket_state();
+
+  loop_runtime& runtime;
+  client_state* client;  // null once disconnected
+  namespace_config& config;
+  std::string id;
+  socketio::handshake hs;
+  value data;
+  std::vector<std::string> rooms;
+  std::unordered_map<std::string, event_handler> handlers;
+  std::vector<disconnect_handler> on_disconnect;
+  std::unordered_map<uint64_t, std::unique_ptr<pending_ack>> acks;
+  uint64_t next_ack_id = 0;
+  size_t middleware_index = 0;
+  bool connected = false;
+
+  void send(const packet& p);
+  void send_encoded(const encoded_packet& p);
+  void join(const std::string& room);
+  void leave(std::string_view room);
+  void leave_all();
+  // Ends this socket: handlers see `reason`; `notify_client` sends a DISCONNECT packet.
+  void close(std::string_view reason, bool notify_client);
+  void run_middlewares();
+  void on_event(packet& p);
+  void on_ack(packet& p);
+};
+
+struct client_state : core::timer {
+  client_state(loop_runtime& rt, engineio::session& s);
+  loop_runtime& runtime;
+  engineio::session* session;
+  decoder dec;
+  // Namespace name -> socket (connected or in its middlewares).
+  std::unordered_map<std::string, std::shared_ptr<socket_state>> sockets;
+};
+
+// A bare Engine.IO endpoint of one loop.
+struct raw_endpoint final : engineio::engine_handler {
+  explicit raw_endpoint(const engine_handlers& h) : handlers(h) {}
+  void on_open(engineio::session&) override {}
+  void on_message(engineio::session& s, std::string_view text) override {
+    engine_session e(&s);
+    if (handlers.on_text) handlers.on_text(e, text);
+  }
+  void on_binary(engineio::session& s, std::span<const uint8_t> data) override {
+    engine_session e(&s);
+    if (handlers.on_binary) handlers.on_binary(e, data);
+  }
+  void on_close(engineio::session&, std::string_view) override {}
+  const engine_handlers& handlers;
+  std::unique_ptr<engineio::engine> engine;
+};
+
+class loop_runtime final : public engineio::engine_handler {
+ public:
+  loop_runtime(server_impl& server, unsigned index, core::event_loop& loop);
+  ~loop_runtime();
+
+  void attach_engine(std::unique_ptr<engineio::engine> e) { engine_ = std::move(e); }
+  std::vector<std::unique_ptr<raw_endpoint>>& raw_endpoints() { return raw_; }
+  engineio::engine& engine() { return *engine_; }
+  core::event_loop& loop() { return loop_; }
+  unsigned index() const { return index_; }
+  server_impl& server() { return server_; }
+
+  // Delivery of a broadcast on this loop.
+  void deliver(const broadcast_spec& spec, const shared_packet& p);
+  // Applies an action to every matching socket of this loop.
+  void for_each_target(const broadcast_spec& spec,
+                       const std::function<void(socket_state&)>& action);
+
+  void add_member(const std::string& nsp, const std::string& room, socket_state* s);
+  void remove_member(const std::string& nsp, const std::string& room, socket_state* s);
+
+ private:
+  // engineio::engine_handler
+  void on_open(engineio::session& s) override;
+  void on_message(engineio::session& s, std::string_view text) override;
+  void on_binary(engineio::session& s, std::span<const uint8_t> data) override;
+  void on_close(engineio::session& s, std::string_view reason) override;
+
+  void on_packet(client_state& c, packet& p);
+  void on_connect(client_state& c, packet& p);
+  void protocol_error(client_state& c);
+
+  server_impl& server_;
+  unsigned index_;
+  core::event_loop& loop_;
+  std::unique_ptr<engineio::engine> engine_;
+  std::vector<std::unique_ptr<raw_endpoint>> raw_;
+  // namespace -> room -> members (this loop's)
+  std::unordered_map<std::string,
+                     std::unordered_map<std::string, std::unordered_set<socket_state*>>>
+      rooms_;
+  // namespace -> every connected socket of this loop
+  std::unordered_map<std::string, std::unordered_set<socket_state*>> members_;
+};
+
+}  // namespace relay::socketio::detail

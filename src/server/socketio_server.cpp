@@ -1,0 +1,353 @@
+#include "server/socketio_server.hpp"
+
+#include <stdexcept>
+
+namespace relay::socketio {
+namespace detail {
+
+server_impl::server_impl(server_options options) : options_(std::move(options)) {
+  namespace_named("/");
+}
+
+server_impl::~server_impl() { stop(); }
+
+namespace_config& server_impl::namespace_named(const std::string& name) {
+  if (namespace_config* c = find_namespace(name)) return *c;
+  if (server_) throw std::logic_error("socketio::server: namespaces are created before start()");
+  namespaces_.push_back(namespace_config{name, {}, {}});
+  return namespaces_.back();
+}
+
+namespace_config* server_impl::find_namespace(const std::string& name) {
+  for (namespace_config& c : namespaces_) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+loop_runtime* server_impl::current_runtime() noexcept {
+  core::event_loop* here = core::event_loop::current();
+  if (here == nullptr) return nullptr;
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    if (loops_[i] == here && i < runtimes_.size()) return runtimes_[i].get();
+  }
+  return nullptr;
+}
+
+void server_impl::dispatch(const std::shared_ptr<const broadcast_spec>& spec,
+                           std::function<void(loop_runtime&)> action) {
+  if (!server_) return;
+  loop_runtime* here = current_runtime();
+  auto shared_action = std::make_shared<std::function<void(loop_runtime&)>>(std::move(action));
+  for (size_t i = 0; i < runtimes_.size(); ++i) {
+    if (spec->local && i != spec->origin_loop) continue;
+    loop_runtime* rt = runtimes_[i].get();
+    if (rt == here) {
+      (*shared_action)(*rt);
+    } else {
+      loops_[i]->post([rt, shared_action] { (*shared_action)(*rt); });
+    }
+  }
+}
+
+void server_impl::start() {
+  if (server_) return;
+  engine_options_.ping_interval_ms = options_.ping_interval_ms;
+  engine_options_.ping_timeout_ms = options_.ping_timeout_ms;
+  engine_options_.max_payload = options_.max_http_buffer_size;
+  engine_options_.allow_polling = options_.allow_polling;
+  engine_options_.allow_websocket = options_.allow_websocket;
+  engine_options_.allow_upgrades = options_.allow_upgrades;
+  engine_options_.cors_origins = options_.cors_origins;
+  engine_options_.cors_credentials = options_.cors_credentials;
+  engine_options_.cookie = options_.cookie;
+
+  relay::server::server_config cfg;
+  cfg.host = options_.host;
+  cfg.port = options_.port;
+  cfg.threads = options_.threads;
+  cfg.tls_cert = options_.tls_cert;
+  cfg.tls_key = options_.tls_key;
+  cfg.builtin_endpoints = false;
+  engine_options_.websocket = cfg.ws;
+  cfg.on_loop_setup = [this](relay::server::loop_setup& setup) {
+    if (loops_.empty()) loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
+    if (runtimes_.size() <= setup.index) runtimes_.resize(setup.index + 1);
+    auto rt = std::make_unique<loop_runtime>(*this, setup.index, setup.loop);
+    rt->attach_engine(std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
+                                                         setup.handshake, *rt));
+    setup.router.add(options_.path, rt->engine().handler());
+    for (auto& [path, handlers] : raw_endpoints_) {
+      auto ep = std::make_unique<raw_endpoint>(handlers);
+      ep->engine = std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
+                                                      setup.handshake, *ep);
+      setup.router.add(path, ep->engine->handler());
+      rt->raw_endpoints().push_back(std::move(ep));
+    }
+    runtimes_[setup.index] = std::move(rt);
+  };
+  cfg.on_loop_shutdown = [this](unsigned index) {
+    runtimes_[index]->engine().close_all("server shutting down");
+    for (auto& ep : runtimes_[index]->raw_endpoints()) ep->engine->close_all("server shutting down");
+  };
+  cfg.on_loop_exit = [this](unsigned index) { runtimes_[index].reset(); };
+  server_ = std::make_unique<relay::server::server>(std::move(cfg));
+  server_->start();
+}
+
+void server_impl::stop() {
+  if (!server_) return;
+  server_->stop();
+  runtimes_.clear();
+}
+
+}  // namespace detail
+
+// --- public API -------------------------------------------------------------------------------
+
+std::string_view handshake::header(std::string_view name) const noexcept {
+  for (const auto& [n, v] : headers) {
+    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
+          return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
+
+void ack::operator()(args reply) const {
+  auto s = socket_.lock();
+  if (!s || s->client == nullptr || id_ < 0) return;
+  // Once: the first reply wins (Node's ack callback is single-use too).
+  packet p;
+  p.type = packet_type::ack;
+  p.nsp = s->config.name;
+  p.id = static_cast<uint64_t>(id_);
+  p.data = value(std::move(reply));
+  id_ = -1;
+  s->send(p);
+}
+
+const std::string& socket::id() const noexcept { return st_->id; }
+const std::string& socket::nsp() const noexcept { return st_->config.name; }
+const socketio::handshake& socket::handshake() const noexcept { return st_->hs; }
+bool socket::connected() const noexcept { return st_->connected; }
+const std::vector<std::string>& socket::rooms() const noexcept { return st_->rooms; }
+value& socket::data() noexcept { return st_->data; }
+
+void socket::on(std::string event, event_handler h) {
+  st_->handlers[std::move(event)] = std::move(h);
+}
+
+void socket::on_disconnect(disconnect_handler h) { st_->on_disconnect.push_back(std::move(h)); }
+
+namespace {
+value event_data(std::string_view event, args a) {
+  json::array all;
+  all.reserve(a.size() + 1);
+  all.emplace_back(std::string(event));
+  for (value& v : a) all.push_back(std::move(v));
+  return value(std::move(all));
+}
+}  // namespace
+
+void socket::emit(std::string_view event, args a) {
+  packet p;
+  p.type = packet_type::event;
+  p.nsp = st_->config.name;
+  p.data = event_data(event, std::move(a));
+  st_->send(p);
+}
+
+void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {
+  if (st_->client == nullptr) return;
+  const uint64_t id = st_->next_ack_id++;
+  auto pa = std::make_unique<detail::pending_ack>(st_, id, std::move(cb));
+  if (timeout_ms > 0) {
+    core::event_loop& loop = st_->runtime.loop();
+    loop.timers().schedule(*pa, loop.now_ms() + timeout_ms);
+  }
+  st_->acks.emplace(id, std::move(pa));
+  packet p;
+  p.type = packet_type::event;
+  p.nsp = st_->config.name;
+  p.id = id;
+  p.data = event_data(event, std::move(a));
+  st_->send(p);
+}
+
+void socket::join(std::string room) { st_->join(room); }
+void socket::leave(std::string_view room) { st_->leave(room); }
+
+namespace {
+std::shared_ptr<detail::broadcast_spec> spec_for(detail::socket_state& s) {
+  auto spec = std::make_shared<detail::broadcast_spec>();
+  spec->server = &s.runtime.server();
+  spec->nsp = s.config.name;
+  spec->origin_loop = s.runtime.index();
+  spec->except.push_back(s.id);  // socket.to(...) / socket.broadcast leave the sender out
+  return spec;
+}
+}  // namespace
+
+broadcast socket::to(std::string room) const {
+  auto spec = spec_for(*st_);
+  spec->rooms.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+broadcast socket::except(std::string room) const {
+  auto spec = spec_for(*st_);
+  spec->except.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+broadcast socket::broadcast_all() const { return broadcast(spec_for(*st_)); }
+
+void socket::disconnect(bool close) {
+  detail::client_state* c = st_->client;
+  st_->close("server namespace disconnect", true);
+  if (close && c != nullptr && c->session != nullptr) c->session->close("forced close");
+}
+
+// broadcast
+
+broadcast broadcast::to(std::string room) const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->rooms.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+broadcast broadcast::except(std::string room) const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->except.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+broadcast broadcast::volatile_() const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->is_volatile = true;
+  return broadcast(std::move(spec));
+}
+
+broadcast broadcast::compress(bool on) const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->compress = on;
+  return broadcast(std::move(spec));
+}
+
+broadcast broadcast::local() const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->local = true;
+  return broadcast(std::move(spec));
+}
+
+void broadcast::emit(std::string_view event, args a) const {
+  packet p;
+  p.type = packet_type::event;
+  p.nsp = spec_->nsp;
+  p.data = event_data(event, std::move(a));
+  // Encoded once, shared by every loop and every recipient.
+  auto encoded = std::make_shared<const encoded_packet>(encode(p));
+  auto spec = spec_;
+  spec_->server->dispatch(spec_, [spec, encoded](detail::loop_runtime& rt) {
+    rt.deliver(*spec, encoded);
+  });
+}
+
+void broadcast::sockets_join(std::string room) const {
+  auto spec = spec_;
+  spec_->server->dispatch(spec_, [spec, room](detail::loop_runtime& rt) {
+    rt.for_each_target(*spec, [&](detail::socket_state& s) { s.join(room); });
+  });
+}
+
+void broadcast::sockets_leave(std::string room) const {
+  auto spec = spec_;
+  spec_->server->dispatch(spec_, [spec, room](detail::loop_runtime& rt) {
+    rt.for_each_target(*spec, [&](detail::socket_state& s) { s.leave(room); });
+  });
+}
+
+void broadcast::disconnect_sockets(bool close) const {
+  auto spec = spec_;
+  spec_->server->dispatch(spec_, [spec, close](detail::loop_runtime& rt) {
+    rt.for_each_target(*spec, [&](detail::socket_state& s) {
+      detail::client_state* c = s.client;
+      s.close("server namespace disconnect", true);
+      if (close && c != nullptr && c->session != nullptr) c->session->close("forced close");
+    });
+  });
+}
+
+// namespace_ref
+
+namespace_ref& namespace_ref::use(middleware m) {
+  config_->middlewares.push_back(std::move(m));
+  return *this;
+}
+
+namespace_ref& namespace_ref::on_connection(connection_handler h) {
+  config_->on_connection = std::move(h);
+  return *this;
+}
+
+const std::string& namespace_ref::name() const noexcept { return config_->name; }
+
+namespace {
+std::shared_ptr<detail::broadcast_spec> spec_for(detail::server_impl* s,
+                                                 const std::string& nsp) {
+  auto spec = std::make_shared<detail::broadcast_spec>();
+  spec->server = s;
+  spec->nsp = nsp;
+  if (detail::loop_runtime* rt = s->current_runtime()) spec->origin_loop = rt->index();
+  return spec;
+}
+}  // namespace
+
+broadcast namespace_ref::to(std::string room) const {
+  auto spec = spec_for(server_, config_->name);
+  spec->rooms.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+broadcast namespace_ref::except(std::string room) const {
+  auto spec = spec_for(server_, config_->name);
+  spec->except.push_back(std::move(room));
+  return broadcast(std::move(spec));
+}
+
+void namespace_ref::emit(std::string_view event, args a) const {
+  broadcast(spec_for(server_, config_->name)).emit(event, std::move(a));
+}
+
+// server
+
+server::server(server_options options)
+    : impl_(std::make_unique<detail::server_impl>(std::move(options))) {}
+
+server::~server() = default;
+
+namespace_ref server::of(std::string name) {
+  if (name.empty() || name[0] != '/') name.insert(name.begin(), '/');
+  return namespace_ref(impl_.get(), &impl_->namespace_named(name));
+}
+
+void server::engine_endpoint(std::string path, engine_handlers handlers) {
+  impl_->add_raw_endpoint(std::move(path), std::move(handlers));
+}
+
+void engine_session::send_text(std::string_view text) {
+  static_cast<engineio::session*>(session_)->send_text(text);
+}
+void engine_session::send_binary(std::span<const uint8_t> data) {
+  static_cast<engineio::session*>(session_)->send_binary(data);
+}
+void engine_session::close() { static_cast<engineio::session*>(session_)->close(); }
+
+void server::start() { impl_->start(); }
+uint16_t server::port() const noexcept { return impl_->port(); }
+void server::stop() { impl_->stop(); }
+
+}  // namespace relay::socketio

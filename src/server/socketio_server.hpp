@@ -1,0 +1,54 @@
+#pragma once
+// relay::socketio::server's implementation: a relay::server::server whose loops each run an
+// Engine.IO engine and a Socket.IO loop_runtime, plus the namespaces' configuration shared by
+// all loops (written before start(), read-only afterwards).
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/engineio/engine.hpp"
+#include "relay/socketio.hpp"
+#include "server/server.hpp"
+#include "server/socketio_runtime.hpp"
+
+namespace relay::socketio::detail {
+
+class server_impl {
+ public:
+  explicit server_impl(server_options options);
+  ~server_impl();
+
+  namespace_config& namespace_named(const std::string& name);
+  namespace_config* find_namespace(const std::string& name);
+  const server_options& options() const noexcept { return options_; }
+
+  void start();
+  void stop();
+  uint16_t port() const noexcept { return server_ ? server_->port() : 0; }
+
+  // Runs spec on every loop (or the origin loop only, for local broadcasts): now on the
+  // calling loop, posted to the others.
+  void dispatch(const std::shared_ptr<const broadcast_spec>& spec,
+                std::function<void(loop_runtime&)> action);
+  // The runtime of the loop the caller runs on, or null on a non-loop thread.
+  loop_runtime* current_runtime() noexcept;
+
+ private:
+  server_options options_;
+  engineio::engine_options engine_options_;
+  std::deque<namespace_config> namespaces_;  // deque: stable addresses
+  std::deque<std::pair<std::string, engine_handlers>> raw_endpoints_;
+
+ public:
+  void add_raw_endpoint(std::string path, engine_handlers h) {
+    raw_endpoints_.emplace_back(std::move(path), std::move(h));
+  }
+
+ private:
+  std::unique_ptr<relay::server::server> server_;
+  std::vector<core::event_loop*> loops_;
+  std::vector<std::unique_ptr<loop_runtime>> runtimes_;
+};
+
+}  // namespace relay::socketio::detail
