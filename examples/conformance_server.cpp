@@ -63,8 +63,7 @@ int main(int argc, char** argv) {
                                     });
 
   io.start();
-  std::printf("listening on %s:%u (%u threads)\n", options.host.c_str(), io.port(),
-              options.threads);
+  std::printf("listening on %s:%u (%u threads)\n", options.host.c_str(), io.port(), io.threads());
   std::fflush(stdout);
 
   signal(SIGINT, on_signal);

@@ -223,6 +223,7 @@ class server {
   // Binds and starts the loops; throws std::runtime_error on start-up errors.
   void start();
   uint16_t port() const noexcept;
+  unsigned threads() const noexcept;  // event loops running (after start())
   // Disconnects every client and stops the loops (blocks until they have exited).
   void stop();
 

@@ -348,6 +348,7 @@ void engine_session::close() { static_cast<engineio::session*>(session_)->close(
 
 void server::start() { impl_->start(); }
 uint16_t server::port() const noexcept { return impl_->port(); }
+unsigned server::threads() const noexcept { return impl_->threads(); }
 void server::stop() { impl_->stop(); }
 
 }  // namespace relay::socketio

@@ -26,6 +26,7 @@ class server_impl {
   void start();
   void stop();
   uint16_t port() const noexcept { return server_ ? server_->port() : 0; }
+  unsigned threads() const noexcept { return server_ ? server_->threads() : 0; }
 
   // Runs spec on every loop (or the origin loop only, for local broadcasts): now on the
   // calling loop, posted to the others.

@@ -1,0 +1,72 @@
+// The Socket.IO benchmark app (the same app runs on Node for the side-by-side benchmark, see
+// bench/node/): every client joins room "s" unless its handshake query has pub=1; event "echo"
+// is answered with socket.emit("echo", data); event "pub" does io.to("s").emit("m", data).
+//
+//   bench_server --port 3000 [--threads N] [--host H]
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+#include "relay/socketio.hpp"
+
+using relay::socketio::ack;
+using relay::socketio::args;
+using relay::socketio::socket;
+
+namespace {
+
+volatile sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+// True if the query string has the parameter name=value (exact, unencoded).
+bool has_param(std::string_view query, std::string_view param) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    if (query.substr(0, amp) == param) return true;
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  relay::socketio::server_options options;
+  options.host = "127.0.0.1";
+  options.port = 3000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--port") == 0) {
+      options.port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
+    } else if (std::strcmp(argv[i], "--threads") == 0) {
+      options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    } else if (std::strcmp(argv[i], "--host") == 0) {
+      options.host = argv[i + 1];
+    }
+  }
+
+  relay::socketio::server io(options);
+  relay::socketio::namespace_ref main = io.of("/");
+  main.on_connection([main](socket& s) {
+    if (!has_param(s.handshake().query, "pub=1")) s.join("s");
+    s.on("echo", [](socket& s, args& a, ack) {
+      s.emit("echo", {a.empty() ? relay::json::value() : std::move(a[0])});
+    });
+    s.on("pub", [main](socket&, args& a, ack) {
+      main.to("s").emit("m", {a.empty() ? relay::json::value() : std::move(a[0])});
+    });
+  });
+
+  io.start();
+  std::printf("listening on %s:%u (%u threads)\n", options.host.c_str(), io.port(), io.threads());
+  std::fflush(stdout);
+  signal(SIGINT, on_signal);
+  signal(SIGTERM, on_signal);
+  while (!g_stop) pause();
+  io.stop();
+  return 0;
+}
