@@ -44,6 +44,20 @@ void http_session::answered_hold() {
   resume_pending_ = true;
 }
 
+http_session::migration http_session::migrate_current_request() {
+  migration m;
+  if (current_raw_.empty() || req_.chunked || held_by_ != nullptr) return m;
+  std::string bytes(current_raw_.data(), current_raw_.size());
+  m.socket = detach();
+  if (m.socket.fd < 0) return m;
+  // Bytes already received behind the ones being processed wait in pending_ only when this
+  // call came from on_data's slow path; both are covered by current_raw_ (which spans to the
+  // end of the data being parsed).
+  m.bytes = std::move(bytes);
+  pending_.clear();
+  return m;
+}
+
 void http_session::hold(held_request_owner& owner) {
   held_by_ = &owner;
   loop().timers().cancel(timer());
@@ -132,7 +146,9 @@ size_t http_session::process(std::span<char> data) {
     current_keep_alive_ = req_.keep_alive;
     std::span<uint8_t> rest(reinterpret_cast<uint8_t*>(data.data()) + end, data.size() - end);
     if (const handler* h = routes_->find(req_.path)) {
+      current_raw_ = data.subspan(offset);
       (*h)(*this, req_, rest);
+      current_raw_ = {};
     } else {
       respond(status::not_found, "text/plain", "not found\n");
     }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -70,6 +71,18 @@ class http_session final : public net::connection {
   // Forgets the owner without answering (the owner is going away; the connection closes).
   void unhold() noexcept { held_by_ = nullptr; }
 
+  // From inside a handler: takes the socket away (see net::connection::detach) together with
+  // the bytes of the current request and of everything received after it, so that a session
+  // on another loop can parse it again. Fails (fd -1, session untouched) for a request whose
+  // body was de-chunked in place, or if output is still queued.
+  struct migration {
+    net::connection::detached socket;
+    std::string bytes;
+  };
+  migration migrate_current_request();
+  // Feeds bytes as if received (a migrated connection's first bytes).
+  void feed(std::span<uint8_t> bytes) { on_data(bytes); }
+
  private:
   void on_data(std::span<uint8_t> bytes) override;
   void on_timer() override;
@@ -93,6 +106,7 @@ class http_session final : public net::connection {
   bool served_any_ = false;
   bool resume_pending_ = false;  // a held request was answered; resume at the next flush
   held_request_owner* held_by_ = nullptr;
+  std::span<const char> current_raw_;  // during a handler: its request's bytes and the rest
 };
 
 }  // namespace relay::http

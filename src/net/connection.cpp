@@ -229,6 +229,28 @@ void connection::hand_over_to(connection& next) {
   loop_->defer_delete(this);
 }
 
+connection::detached::~detached() {
+  if (fd >= 0) ::close(fd);
+}
+
+connection::detached connection::detach() {
+  detached d;
+  if (fd_ < 0) return d;
+  flush();
+  if (fd_ < 0 || !out_.empty()) return d;
+  core::timer_wheel::cancel(timer());
+  if (registered_) loop_->remove(fd_);
+  registered_ = false;
+  d.fd = fd_;
+  if (stream_ != &tcp_stream::instance()) d.tls.reset(stream_);
+  stream_ = &tcp_stream::instance();
+  fd_ = -1;
+  closing_ = true;
+  if (list != nullptr) list->erase(this);
+  loop_->defer_delete(this);
+  return d;
+}
+
 void connection_list::insert(connection* c) noexcept {
   c->list = this;
   c->list_prev = nullptr;

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <span>
 #include <string_view>
 
@@ -80,6 +81,26 @@ class connection : public core::io_handler,
   // was constructed with fd -1: HTTP -> WebSocket after an upgrade. This connection is then
   // finished (on_closed is not called) and deleted after the iteration.
   void hand_over_to(connection& next);
+
+  // Gives the socket up without closing it, to be adopted by a connection on another loop:
+  // unregisters it from epoll and returns the fd and the TLS stream (null for plain TCP). Only
+  // when nothing is queued for output (flushed first); otherwise returns fd -1 and keeps the
+  // socket. Afterwards this connection is finished (on_closed is not called) and freed after
+  // the iteration.
+  struct detached {
+    int fd = -1;
+    std::unique_ptr<stream> tls;
+    detached() = default;
+    detached(detached&& o) noexcept : fd(std::exchange(o.fd, -1)), tls(std::move(o.tls)) {}
+    detached& operator=(detached&& o) noexcept {
+      std::swap(fd, o.fd);
+      std::swap(tls, o.tls);
+      return *this;
+    }
+    ~detached();  // closes a socket nobody adopted
+    int release() noexcept { return std::exchange(fd, -1); }
+  };
+  detached detach();
 
   // Intrusive membership in a per-loop list (for shutdown and stats).
   connection* list_prev = nullptr;

@@ -159,7 +159,10 @@ void server::start() {
       s.respond(http::status::ok, "text/plain", "ok\n");
     });
     if (config_.on_loop_setup) {
-      loop_setup setup{ctx.loop, i, ctx.router, shared_->handshake, loop_ptrs};
+      loop_setup setup{ctx.loop, i, ctx.router, shared_->handshake, loop_ptrs,
+                       [this](unsigned target, http::http_session& s) {
+                         return move_to_loop(target, s);
+                       }};
       config_.on_loop_setup(setup);
     }
     fanout* fan = shared_->fan.get();
@@ -186,6 +189,28 @@ void server::start() {
       c->finished.store(true, std::memory_order_release);
     });
   }
+}
+
+bool server::move_to_loop(unsigned target, http::http_session& session) {
+  if (target >= loops_.size()) return false;
+  auto moved =
+      std::make_shared<http::http_session::migration>(session.migrate_current_request());
+  if (moved->socket.fd < 0) return false;
+  loop_context* ctx = loops_[target].get();
+  const http::session_options* http_opts = &config_.http;
+  ctx->loop.post([ctx, moved, http_opts] {
+    auto* s = new http::http_session(ctx->loop, moved->socket.release(),
+                                     std::move(moved->socket.tls), *http_opts, ctx->router,
+                                     &ctx->http_stats);
+    if (!s->start()) {
+      delete s;
+      return;
+    }
+    ctx->http_conns.insert(s);
+    s->begin();
+    s->feed({reinterpret_cast<uint8_t*>(moved->bytes.data()), moved->bytes.size()});
+  });
+  return true;
 }
 
 void server::stop() {

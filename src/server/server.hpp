@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "http/http_session.hpp"
 #include "server/server_config.hpp"
 
 namespace relay::server {
@@ -35,6 +36,7 @@ class server {
 
  private:
   struct loop_context;
+  bool move_to_loop(unsigned target, http::http_session& session);
   server_config config_;
   uint16_t port_ = 0;
   std::vector<std::unique_ptr<loop_context>> loops_;

@@ -20,6 +20,9 @@ struct loop_setup {
   http::router& router;
   const ws::handshake_options& handshake;
   std::span<core::event_loop* const> all_loops;  // every loop, by index
+  // From a handler on this loop: moves the request's connection to loop `target`, where it is
+  // parsed and routed again (sessions that live on another loop). False if it cannot move.
+  std::function<bool(unsigned target, http::http_session& session)> move_to_loop;
 };
 
 struct server_config {

@@ -76,11 +76,14 @@ void server_impl::start() {
     auto rt = std::make_unique<loop_runtime>(*this, setup.index, setup.loop);
     rt->attach_engine(std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
                                                          setup.handshake, *rt));
+    rt->engine().set_migrator(setup.move_to_loop, static_cast<unsigned>(setup.all_loops.size()));
     setup.router.add(options_.path, rt->engine().handler());
     for (auto& [path, handlers] : raw_endpoints_) {
       auto ep = std::make_unique<raw_endpoint>(handlers);
       ep->engine = std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
                                                       setup.handshake, *ep);
+      ep->engine->set_migrator(setup.move_to_loop,
+                               static_cast<unsigned>(setup.all_loops.size()));
       setup.router.add(path, ep->engine->handler());
       rt->raw_endpoints().push_back(std::move(ep));
     }

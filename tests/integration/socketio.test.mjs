@@ -18,7 +18,9 @@ before(async () => {
   assert.ok(CONFORMANCE_BIN, 'CONFORMANCE_BIN must name examples/conformance_server');
   server = await startServer([], {
     bin: CONFORMANCE_BIN,
-    argv: ['--host', HOST, '--port', '0', '--threads', '1'],
+    // Two loops: polling requests of one session land on either (the kernel balances
+    // connections), so the move of a connection to its session's loop is exercised too.
+    argv: ['--host', HOST, '--port', '0', '--threads', '2'],
   });
   base = `http://${HOST}:${server.port}`;
 });

@@ -14,12 +14,19 @@ char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - '
 
 // The sid's first character names the loop that owns the session (6 of its 120 random bits):
 // a request that reaches another loop can then be sent where the session lives.
+constexpr std::string_view kLoopAlphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
 std::string sid_for_loop(unsigned loop_index) {
-  static constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string sid = generate_sid();
-  sid[0] = kAlphabet[loop_index % kAlphabet.size()];
+  sid[0] = kLoopAlphabet[loop_index % kLoopAlphabet.size()];
   return sid;
+}
+
+int sid_loop_index(std::string_view sid) {
+  if (sid.empty()) return -1;
+  const size_t i = kLoopAlphabet.find(sid[0]);
+  return i == std::string_view::npos ? -1 : static_cast<int>(i);
 }
 
 }  // namespace
@@ -142,8 +149,14 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
   }
   auto it = sessions_.find(std::string(q.sid()));
   if (it == sessions_.end()) {
-    // TODO(multi-loop): a sid of another loop (its first character) needs the connection moved
-    // to that loop; until then polling is reliable with one loop, WebSocket-only with any.
+    // The kernel spreads connections over loops: a poll or an upgrade may reach a loop other
+    // than its session's. The sid says which; the connection moves there and is served anew.
+    const int owner = sid_loop_index(q.sid());
+    if (owner >= 0 && static_cast<unsigned>(owner) != loop_index_ &&
+        static_cast<unsigned>(owner) < loop_count_ && migrate_ &&
+        migrate_(static_cast<unsigned>(owner), http)) {
+      return;
+    }
     reject(http, handshake_error::unknown_sid, cors);
     return;
   }

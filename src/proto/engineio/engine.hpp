@@ -8,6 +8,7 @@
 //
 // Threading: one engine per loop; everything runs on that loop.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,6 +88,13 @@ class engine final : private ws::behavior {
   // Called by a session when it ends (before it is freed).
   void forget(session& s);
 
+  // How to send a request to the loop that owns its session (several loops; see sid_for_loop).
+  using migrator = std::function<bool(unsigned loop, http::http_session& http)>;
+  void set_migrator(migrator m, unsigned loop_count) {
+    migrate_ = std::move(m);
+    loop_count_ = loop_count;
+  }
+
  private:
   // ws::behavior for every WebSocket of this engine; user_data is the session.
   void on_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op,
@@ -109,6 +117,8 @@ class engine final : private ws::behavior {
   engine_stats stats_;
   net::connection_list ws_conns_;
   std::unordered_map<std::string, session*> sessions_;
+  migrator migrate_;
+  unsigned loop_count_ = 1;
 };
 
 }  // namespace relay::engineio
