@@ -96,8 +96,7 @@ void check_packet(const packet& p, uint32_t max_depth) {
   check(!p.nsp.empty() && p.nsp.front() == '/', "namespace starts with '/'");
   check(relay::socketio::is_valid(p), "decoded packet is valid");
   const encoded_packet e = relay::socketio::encode(p);
-  check(e.attachments.empty() == !(p.data && p.data->contains_binary()),
-        "attachments iff blobs");
+  check(e.attachments.empty() == !(p.data && p.data->contains_binary()), "attachments iff blobs");
   const packet back = decode_again(e, max_depth);
   check(same_packet(back, p), "decode(encode(p)) == p");
   const encoded_packet e2 = relay::socketio::encode(back);

@@ -8,6 +8,10 @@
 //   json::value b = json::binary({1, 2, 3});
 //   o["c"] = a;                                        // appended: objects keep key order
 //
+// Nesting a one-element array needs a value() around the inner one: array{array{1}} is [[1]]
+// with GCC but a copy, [1], with clang (which applies CWG 2137 to braced copies); write
+// array{value(array{1})}.
+//
 // Objects are ordered vectors of members: key order is kept as inserted or parsed (as a JS
 // object keeps its non-integer keys), lookups are linear, which suits the small objects of
 // messages. Numbers are int64 when written without a fraction/exponent and in range, double
@@ -24,12 +28,11 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <tl/expected.hpp>
 #include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <tl/expected.hpp>
 
 namespace relay::json {
 
@@ -49,8 +52,8 @@ class value {
   value(bool b) noexcept : v_(b) {}
   // Unsigned values above INT64_MAX become doubles (JavaScript has no wider integers).
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  value(I i) noexcept {
+  requires(!std::same_as<I, bool>) value(I i)
+  noexcept {
     if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(int64_t)) {
       if (i > static_cast<I>(std::numeric_limits<int64_t>::max())) {
         v_ = static_cast<double>(i);

@@ -32,6 +32,10 @@
 
 #include "relay/json.hpp"
 
+namespace relay::server {
+int serve_main(int argc, char** argv);  // `relay serve` runs this API on its own server config
+}  // namespace relay::server
+
 namespace relay::socketio {
 
 using json::value;
@@ -203,6 +207,7 @@ struct server_options {
   std::vector<std::string> cors_origins;  // browsers' Origin allowlist ("*" = any)
   bool cors_credentials = false;
   std::string cookie;  // "io" to set the sid cookie; empty = none
+  bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)
   std::string tls_cert, tls_key;
 };
 
@@ -232,6 +237,7 @@ class server {
   void emit(std::string_view event, args a = {}) { of("/").emit(event, std::move(a)); }
 
  private:
+  friend int relay::server::serve_main(int argc, char** argv);
   std::unique_ptr<detail::server_impl> impl_;
 };
 

@@ -1,13 +1,15 @@
 // JSON text to json::value with simdjson's On-Demand API, consuming every value so the whole
 // document is validated (On-Demand only checks what it is asked to read).
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <simdjson.h>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "json/number_parse.hpp"
 #include "relay/json.hpp"
 
 namespace relay::json {
@@ -110,7 +112,14 @@ class builder {
           return simdjson::SUCCESS;
         }
         double d;
-        if (auto e = node.get_double().get(d)) return e;
+        if (auto e = node.get_double().get(d)) {
+          if (e != simdjson::NUMBER_ERROR) return e;
+          // Valid JSON that simdjson refuses (long zero-padded exponents): read the token
+          // ourselves; the array or object iterator skips it afterwards.
+          const std::optional<double> fallback = parse_number_token(node.raw_json_token());
+          if (!fallback) return e;
+          d = *fallback;
+        }
         out = d;
         return simdjson::SUCCESS;
       }
@@ -176,7 +185,9 @@ class builder {
   uint32_t max_depth_;
 };
 
-tl::expected<value, parse_error> fail(simdjson::error_code e) { return tl::unexpected(error_from(e)); }
+tl::expected<value, parse_error> fail(simdjson::error_code e) {
+  return tl::unexpected(error_from(e));
+}
 
 // data[0] is '[' and data[size - 1] is ']' around the caller's text: see parse().
 tl::expected<value, parse_error> parse_wrapped(od::parser& parser, const char* data, size_t size,

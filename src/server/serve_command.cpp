@@ -5,8 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
+#include <memory>
 
+#include "server/demo_chat.hpp"
 #include "server/server.hpp"
+#include "server/socketio_server.hpp"
+#include "server/static_files.hpp"
 
 namespace relay::server {
 
@@ -56,6 +61,20 @@ int serve_main(int argc, char** argv) {
   app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
                  "Milliseconds SIGTERM waits for close handshakes before exiting")
       ->capture_default_str();
+  std::string static_dir;
+  app.add_option("--static-dir", static_dir,
+                 "Directory of files served at / (default: the demo chat next to the binary, "
+                 "<dir of relay>/web)");
+  socketio::server_options sio;
+  app.add_option("--ping-interval", sio.ping_interval_ms, "Engine.IO pingInterval, milliseconds")
+      ->capture_default_str();
+  app.add_option("--ping-timeout", sio.ping_timeout_ms, "Engine.IO pingTimeout, milliseconds")
+      ->capture_default_str();
+  app.add_option("--max-http-buffer-size", sio.max_http_buffer_size,
+                 "Largest Engine.IO payload (polling POST or WebSocket message), bytes")
+      ->capture_default_str();
+  app.add_option("--cors-origin", sio.cors_origins,
+                 "Browser origin allowed to use Socket.IO cross-origin (repeatable; * = any)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -73,22 +92,50 @@ int serve_main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  server srv(cfg);
+  // The demo page and the vendored socket.io client live next to the binary (build/<preset>/web).
+  if (static_dir.empty()) {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) static_dir = (exe.parent_path() / "web").string();
+  }
+  auto files = std::make_shared<static_files>();
+  if (!static_dir.empty() && std::filesystem::is_directory(static_dir)) {
+    try {
+      *files = static_files::load(static_dir);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "relay: %s\n", e.what());
+      return 1;
+    }
+  }
+  cfg.on_loop_setup = [files](loop_setup& setup) { files->add_routes(setup.router); };
+
+  // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
+  sio.host = cfg.host;
+  sio.port = cfg.port;
+  sio.threads = cfg.threads;
+  socketio::server io(sio);
+  install_demo_chat(io);
   try {
-    srv.start();
+    io.impl_->start_with(cfg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "relay: %s\n", e.what());
     return 1;
   }
-  std::printf("listening on %s:%u (%u threads%s)\n", cfg.host.c_str(), srv.port(), srv.threads(),
+  std::printf("listening on %s:%u (%u threads%s)\n", cfg.host.c_str(), io.port(), io.threads(),
               cfg.tls_cert.empty() ? "" : ", TLS");
+  if (files->size() != 0) {
+    std::printf("relay: demo chat at http%s://%s:%u/ (files from %s)\n",
+                cfg.tls_cert.empty() ? "" : "s",
+                cfg.host == "0.0.0.0" ? "localhost" : cfg.host.c_str(), io.port(),
+                static_dir.c_str());
+  }
   std::fflush(stdout);
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   std::printf("relay: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
-  srv.stop();
+  io.stop();
   return 0;
 }
 

@@ -51,6 +51,17 @@ void server_impl::dispatch(const std::shared_ptr<const broadcast_spec>& spec,
 }
 
 void server_impl::start() {
+  relay::server::server_config cfg;
+  cfg.host = options_.host;
+  cfg.port = options_.port;
+  cfg.threads = options_.threads;
+  cfg.tls_cert = options_.tls_cert;
+  cfg.tls_key = options_.tls_key;
+  cfg.builtin_endpoints = false;
+  start_with(std::move(cfg));
+}
+
+void server_impl::start_with(relay::server::server_config cfg) {
   if (server_) return;
   engine_options_.ping_interval_ms = options_.ping_interval_ms;
   engine_options_.ping_timeout_ms = options_.ping_timeout_ms;
@@ -61,16 +72,11 @@ void server_impl::start() {
   engine_options_.cors_origins = options_.cors_origins;
   engine_options_.cors_credentials = options_.cors_credentials;
   engine_options_.cookie = options_.cookie;
-
-  relay::server::server_config cfg;
-  cfg.host = options_.host;
-  cfg.port = options_.port;
-  cfg.threads = options_.threads;
-  cfg.tls_cert = options_.tls_cert;
-  cfg.tls_key = options_.tls_key;
-  cfg.builtin_endpoints = false;
+  engine_options_.per_message_deflate = options_.per_message_deflate;
   engine_options_.websocket = cfg.ws;
-  cfg.on_loop_setup = [this](relay::server::loop_setup& setup) {
+  auto outer_setup = std::move(cfg.on_loop_setup);
+  cfg.on_loop_setup = [this, outer_setup](relay::server::loop_setup& setup) {
+    if (outer_setup) outer_setup(setup);
     if (loops_.empty()) loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
     if (runtimes_.size() <= setup.index) runtimes_.resize(setup.index + 1);
     auto rt = std::make_unique<loop_runtime>(*this, setup.index, setup.loop);

@@ -24,6 +24,8 @@ class server_impl {
   const server_options& options() const noexcept { return options_; }
 
   void start();
+  // relay serve: the same on a server configured by the caller (its own routes, TLS, limits).
+  void start_with(relay::server::server_config base);
   void stop();
   uint16_t port() const noexcept { return server_ ? server_->port() : 0; }
   unsigned threads() const noexcept { return server_ ? server_->threads() : 0; }

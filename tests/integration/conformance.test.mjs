@@ -724,11 +724,17 @@ describe('HTTP (--max-header-size 1024 --max-body-size 1024 --request-timeout 50
       assert.equal(r.body, 'ok\n');
       assert.equal(r.headers['content-length'], '3');
     });
-    it('GET / -> 200 text', async () => {
+    it('GET / -> 200, the demo page', async () => {
       const r = await httpRequest(port, get('/'));
       assert.equal(r.status, 200);
-      assert.match(r.headers['content-type'], /^text\/plain/);
-      assert.ok(r.body.length > 0);
+      assert.match(r.headers['content-type'], /^text\/html/);
+      assert.match(r.body, /<script src="\/socket\.io\.min\.js"><\/script>/);
+    });
+    it('GET /socket.io.min.js -> the vendored official client', async () => {
+      const r = await httpRequest(port, get('/socket.io.min.js'));
+      assert.equal(r.status, 200);
+      assert.match(r.headers['content-type'], /^text\/javascript/);
+      assert.match(r.body, /Socket\.IO v4\.8/);
     });
     it('unknown path -> 404', async () => {
       assert.equal((await httpRequest(port, get('/no/such/path'))).status, 404);

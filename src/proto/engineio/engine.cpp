@@ -41,7 +41,9 @@ engine::engine(core::event_loop& loop, unsigned loop_index, const engine_options
   // Engine.IO has its own heartbeat and payload limit.
   ws_options_.max_message_size = options.max_payload;
   ws_options_.idle_timeout_ms = 0;
-  ws_endpoint_ = ws::endpoint{this, &ws_options_, &handshake, nullptr, &ws_conns_};
+  handshake_ = handshake;
+  handshake_.deflate.enabled = handshake.deflate.enabled && options.per_message_deflate;
+  ws_endpoint_ = ws::endpoint{this, &ws_options_, &handshake_, nullptr, &ws_conns_};
 }
 
 engine::~engine() {

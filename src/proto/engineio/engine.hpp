@@ -37,6 +37,9 @@ struct engine_options {
   std::vector<std::string> cors_origins;
   bool cors_credentials = false;
   std::string cookie;  // name of the sid cookie set on the handshake ("io"); empty = none
+  // permessage-deflate on the WebSocket transport. Off by default, as in the Node server:
+  // most Socket.IO packets are small, and a compressor costs ~300 KiB per connection.
+  bool per_message_deflate = false;
   ws::websocket_options websocket;  // its max_message_size is set from max_payload
 };
 
@@ -112,6 +115,7 @@ class engine final : private ws::behavior {
   unsigned loop_index_;
   const engine_options* options_;
   ws::websocket_options ws_options_;
+  ws::handshake_options handshake_;
   ws::endpoint ws_endpoint_;
   engine_handler* handler_;
   engine_stats stats_;

@@ -1,6 +1,7 @@
 #include "proto/engineio/payload.hpp"
 
 #include <cstring>
+#include <optional>
 
 #include "proto/engineio/base64.hpp"
 

@@ -157,7 +157,7 @@ void session::on_packet(packet_type type, bool binary, std::string_view data) {
       }
       break;
     case packet_type::close:
-      terminate("transport close");
+      terminate("transport close", poll_answer::noop);
       break;
     default:
       break;  // ping/upgrade/noop/open from a client: nothing to do in v4
@@ -259,7 +259,7 @@ void session::close(std::string_view reason) {
                                    engine_.loop().now_ms() + engine_.options().ping_timeout_ms);
 }
 
-void session::terminate(std::string_view reason) {
+void session::terminate(std::string_view reason, poll_answer answer) {
   if (state_ == state::closed) return;
   state_ = state::closed;
   core::timer_wheel::cancel(*this);
@@ -267,7 +267,8 @@ void session::terminate(std::string_view reason) {
   if (poll_ != nullptr) {
     http::http_session* http = poll_;
     poll_ = nullptr;
-    http->respond(http::status::ok, kPollContentType, "1", cors_);
+    http->respond(http::status::ok, kPollContentType,
+                  answer == poll_answer::noop ? "6" : "1", cors_);
   }
   if (probe_ != nullptr) {
     probe_->user_data = nullptr;

@@ -91,7 +91,10 @@ class session final : public core::deferred_deletable,
   static void on_timer(core::timer& t);
   // Ends the session: notifies the engine and the handler once, frees it at the end of the
   // iteration. `reason` in Engine.IO's words ("transport close", "ping timeout", ...).
-  void terminate(std::string_view reason);
+  // A held poll gets the close packet "1", or a noop "6" when the client closed the session
+  // itself (as the Node server answers).
+  enum class poll_answer : uint8_t { close_packet, noop };
+  void terminate(std::string_view reason, poll_answer answer = poll_answer::close_packet);
 
   engine& engine_;
   std::string sid_;

@@ -1,6 +1,5 @@
 #include "proto/socketio/decoder.hpp"
 
-#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -10,7 +9,9 @@ namespace {
 // An ack id has at most as many digits as kMaxAckId (9007199254740991).
 constexpr size_t kMaxAckIdDigits = 16;
 
-tl::unexpected<decode_error> fail(decode_errc code) { return tl::unexpected(decode_error{code, describe(code)}); }
+tl::unexpected<decode_error> fail(decode_errc code) {
+  return tl::unexpected(decode_error{code, describe(code)});
+}
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 

@@ -16,9 +16,8 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
-#include <vector>
-
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "proto/socketio/error.hpp"
 #include "proto/socketio/packet.hpp"

@@ -41,8 +41,8 @@ void encode(const packet& p, encoded_packet& out) {
   const bool has_data = p.data && !p.data->is_null();
   packet_type type = p.type;
   size_t binaries = 0;
-  if (type == packet_type::event || type == packet_type::binary_event ||
-      type == packet_type::ack || type == packet_type::binary_ack) {
+  if (type == packet_type::event || type == packet_type::binary_event || type == packet_type::ack ||
+      type == packet_type::binary_ack) {
     const bool is_event = type == packet_type::event || type == packet_type::binary_event;
     binaries = has_data ? count_binaries(*p.data) : 0;
     if (binaries != 0) {

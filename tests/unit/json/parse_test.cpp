@@ -55,6 +55,22 @@ TEST(JsonParse, Int64Edges) {
   EXPECT_EQ(parsed("9007199254740993").as_int(), 9007199254740993);  // exact, unlike JS
 }
 
+TEST(JsonParse, ZeroPaddedExponents) {
+  // Valid JSON that simdjson 3.0.1 On-Demand refuses; JSON.parse reads [5,50,0.5,1e-323,150].
+  EXPECT_EQ(to_string(parsed("[5e-00000000000000000000000,5e00000000000000000001,"
+                             "5e-000000000000000000001,"
+                             "1e-0000000000000000000000000000000000000000000000000000000000323,"
+                             "1.5E+000000000000000000000000000002]")),
+            "[5,50,0.5,1e-323,150]");
+  EXPECT_EQ(to_string(parsed("5e00000000000000000001")), "50");
+  EXPECT_EQ(to_string(parsed("[-0e000000000000000000000000001]")), "[0]");
+  EXPECT_EQ(to_string(parsed("[1e-00000000000000000000000400,1e-99999999999999999999]")), "[0,0]");
+  EXPECT_EQ(error_of("[1e00000000000000000000000400]"), parse_errc::invalid_number);
+  EXPECT_EQ(error_of("[1e99999999999999999999]"), parse_errc::invalid_number);
+  EXPECT_EQ(error_of("[1e0000000000000000000000x]"), parse_errc::invalid_number);
+  EXPECT_EQ(to_string(parsed(R"({"a":5e-00000000000000000000000,"b":[1]})")), R"({"a":5,"b":[1]})");
+}
+
 TEST(JsonParse, Strings) {
   EXPECT_EQ(parsed(R"("a\"b\\c\/d\b\f\n\r\t")").as_string(), "a\"b\\c/d\b\f\n\r\t");
   EXPECT_EQ(parsed(R"("\u0000")").as_string(), std::string(1, '\0'));
@@ -111,7 +127,8 @@ TEST(JsonParse, DuplicateKeysAsJsonParse) {
 
 TEST(JsonParse, DepthLimit) {
   auto nested = [](int depth) {
-    return std::string(static_cast<size_t>(depth), '[') + std::string(static_cast<size_t>(depth), ']');
+    return std::string(static_cast<size_t>(depth), '[') +
+           std::string(static_cast<size_t>(depth), ']');
   };
   EXPECT_TRUE(parse(nested(32)).has_value());
   EXPECT_EQ(error_of(nested(33)), parse_errc::too_deep);
@@ -129,8 +146,8 @@ TEST(JsonParse, SizeLimit) {
 }
 
 TEST(JsonParse, TrailingContent) {
-  for (const char* t : {"1 2", "[1] x", "{} {}", "\"a\"x", "1,2", "1]", "[1]]", "nullx", "true false",
-                        "{\"a\":1}}"}) {
+  for (const char* t : {"1 2", "[1] x", "{} {}", "\"a\"x", "1,2", "1]", "[1]]", "nullx",
+                        "true false", "{\"a\":1}}"}) {
     const parse_errc e = error_of(t);
     EXPECT_TRUE(e == parse_errc::trailing_content || e == parse_errc::syntax)
         << t << " -> " << static_cast<int>(e);
@@ -141,8 +158,8 @@ TEST(JsonParse, TrailingContent) {
 }
 
 TEST(JsonParse, InvalidUtf8) {
-  for (std::string t : {"\"\xff\"", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"",
-                        "[\"ok\",\"\xe2\x82\"]"}) {
+  for (std::string t : {"\"\xff\"", "\"\xc3\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+                        "\"\xf4\x90\x80\x80\"", "[\"ok\",\"\xe2\x82\"]"}) {
     EXPECT_EQ(error_of(t), parse_errc::invalid_utf8) << t;
   }
   // Outside strings too.
@@ -150,8 +167,8 @@ TEST(JsonParse, InvalidUtf8) {
 }
 
 TEST(JsonParse, Truncated) {
-  for (const char* t : {"[", "[1", "[1,", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "\"abc", "tru", "nul",
-                        "-", "1e", "1.", "[[[]]"}) {
+  for (const char* t : {"[", "[1", "[1,", "{", "{\"a\"", "{\"a\":", "{\"a\":1", "\"abc", "tru",
+                        "nul", "-", "1e", "1.", "[[[]]"}) {
     auto v = parse(t);
     EXPECT_FALSE(v.has_value()) << t;
   }
@@ -162,13 +179,13 @@ TEST(JsonParse, Truncated) {
 TEST(JsonParse, SyntaxErrors) {
   EXPECT_EQ(error_of(""), parse_errc::empty);
   EXPECT_EQ(error_of(" \n\t "), parse_errc::empty);
-  for (const char* t : {"[1,]", "{\"a\":1,}", "{,}", "{\"a\"}", "{a:1}", "[1 2]", "'x'", "NaN",
-                        "Infinity", "undefined", "[01]", ".5", "+1", "0x10", "\"\t\"", "[1}", "{]",
-                        "{\"a\" 1}", "//c\n1", "TRUE"}) {
+  for (const char* t : {"[1,]",   "{\"a\":1,}", "{,}",       "{\"a\"}",   "{a:1}",  "[1 2]", "'x'",
+                        "NaN",    "Infinity",   "undefined", "[01]",      ".5",     "+1",    "0x10",
+                        "\"\t\"", "[1}",        "{]",        "{\"a\" 1}", "//c\n1", "TRUE"}) {
     auto v = parse(t);
     EXPECT_FALSE(v.has_value()) << t;
   }
-  EXPECT_EQ(error_of("[1e400]"), parse_errc::invalid_number);  // JS: Infinity
+  EXPECT_EQ(error_of("[1e400]"), parse_errc::invalid_number);      // JS: Infinity
   EXPECT_EQ(error_of(R"("\ud800")"), parse_errc::invalid_string);  // lone surrogate
   EXPECT_EQ(error_of(R"("\udc00\ud800")"), parse_errc::invalid_string);
   EXPECT_EQ(error_of(R"("\x")"), parse_errc::invalid_string);

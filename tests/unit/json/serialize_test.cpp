@@ -112,9 +112,8 @@ TEST(JsonSerialize, PlaceholdersInDepthFirstOrder) {
   std::vector<binary_ptr> attachments;
   serialize_with_placeholders(data, out, attachments);
   // socket.io-parser's encoding of the same data (the Socket.IO text without "54-7").
-  EXPECT_EQ(out,
-            R"(["x",{"a":[{"_placeholder":true,"num":0},{"b":{"_placeholder":true,"num":1}}],)"
-            R"("c":{"_placeholder":true,"num":2}},{"_placeholder":true,"num":3}])");
+  EXPECT_EQ(out, R"(["x",{"a":[{"_placeholder":true,"num":0},{"b":{"_placeholder":true,"num":1}}],)"
+                 R"("c":{"_placeholder":true,"num":2}},{"_placeholder":true,"num":3}])");
   ASSERT_EQ(attachments.size(), 4u);
   EXPECT_EQ(attachments[0], b0.as_binary());  // shared, not copied
   EXPECT_EQ(attachments[1], b1.as_binary());

@@ -52,6 +52,12 @@ TEST(JsonValue, BraceInitializedArraysAndObjects) {
   EXPECT_EQ(o.find("c")->find("d")->as_string(), "e");
 }
 
+TEST(JsonValue, NestingOneElementArrays) {
+  // value() around the inner array nests on every compiler (see json.hpp).
+  EXPECT_EQ(to_string(value(array{value(array{1})})), "[[1]]");
+  EXPECT_EQ(to_string(value(array{value(array{value(array{})})})), "[[[]]]");
+}
+
 TEST(JsonValue, ObjectsKeepInsertionOrder) {
   value o;
   o["zeta"] = 1;
@@ -148,7 +154,7 @@ TEST(JsonValue, ContainsBinaryAtAnyDepth) {
   EXPECT_FALSE(value(array{1, "x", object{{"a", array{}}}}).contains_binary());
   EXPECT_TRUE(binary({}).contains_binary());
   EXPECT_TRUE(value(array{1, binary({1})}).contains_binary());
-  EXPECT_TRUE(value(object{{"a", array{object{{"b", array{array{binary({2})}}}}}}})
+  EXPECT_TRUE(value(object{{"a", array{object{{"b", array{value(array{binary({2})})}}}}}})
                   .contains_binary());
 }
 

@@ -29,7 +29,8 @@ struct text_case {
 TEST(SocketioEncoder, TextPacketsAsSocketIoParser) {
   const text_case cases[] = {
       {{connect, "/", std::nullopt, std::nullopt}, "0"},
-      {{connect, "/admin", std::nullopt, value(object{{"token", "x"}})}, R"(0/admin,{"token":"x"})"},
+      {{connect, "/admin", std::nullopt, value(object{{"token", "x"}})},
+       R"(0/admin,{"token":"x"})"},
       {{connect, "/", std::nullopt, value(object{{"sid", "oSO0OpakMV_3jnilAAAA"}})},
        R"(0{"sid":"oSO0OpakMV_3jnilAAAA"})"},
       {{disconnect, "/", std::nullopt, std::nullopt}, "1"},
@@ -47,8 +48,7 @@ TEST(SocketioEncoder, TextPacketsAsSocketIoParser) {
        R"(4/random,"Invalid namespace")"},
       {{event, "/ns/with/slashes?x=1", 3, value(array{"a"})}, R"(2/ns/with/slashes?x=1,3["a"])"},
       {{event, "", std::nullopt, value(array{"a"})}, R"(2["a"])"},  // empty namespace means "/"
-      {{event, "/",
-        std::nullopt,
+      {{event, "/", std::nullopt,
         value(array{"s", "q\"b\\s/\b\f\n\r\t" + std::string(1, '\0') + "\x1f\x7f é€😀\u2028", 1.5,
                     -0.0, 1e21, 1e-7, 0.1, 123456789012345680000.0, nullptr, true, false, object{},
                     array{}})},
@@ -114,7 +114,8 @@ TEST(SocketioEncoder, TypeFollowsTheData) {
 
 TEST(SocketioEncoder, BlobsOutsideEventsAreNodeBuffers) {
   // socket.io-parser only extracts attachments from EVENT / ACK; JSON.stringify does the rest.
-  const encoded_packet e = encode({connect, "/", std::nullopt, value(object{{"buf", binary({1, 2})}})});
+  const encoded_packet e =
+      encode({connect, "/", std::nullopt, value(object{{"buf", binary({1, 2})}})});
   EXPECT_EQ(e.text, R"(0{"buf":{"type":"Buffer","data":[1,2]}})");
   EXPECT_TRUE(e.attachments.empty());
 }

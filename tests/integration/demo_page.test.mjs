@@ -1,0 +1,90 @@
+// The demo chat page that `relay serve` shows at "/", driven in two tabs of Debian's headless
+// Chromium by playwright-core: a message typed in one appears in the other, the typing
+// indicator shows, and rooms separate conversations. The page uses the official socket.io
+// browser client vendored from npm, over polling then WebSocket.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { startServer, stopServerCleanly } from './helpers.mjs';
+
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const T = 10_000;
+
+let server;
+let browser;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/bootstrap installs chromium)`);
+  server = await startServer([], { threads: 2 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // No network beyond loopback here: keep Chromium from trying (playwright makes a fresh
+    // profile per launch).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await stopServerCleanly(server);
+});
+
+async function enter(name) {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(T);
+  await page.goto(`http://127.0.0.1:${server.port}/`);
+  await page.fill('#name', name);
+  await page.click('#login button');
+  await page.waitForSelector('#chat:not([hidden])');
+  await page.waitForSelector('#status[data-state="online"]');
+  return page;
+}
+
+test('a message typed in one tab appears in the other, with who is typing', async () => {
+  const alice = await enter('alice');
+  const bob = await enter('bob');
+  await alice.waitForSelector('#messages li.system:has-text("bob joined")');
+
+  await bob.type('#text', 'hel');
+  await alice.waitForSelector('#typing:has-text("bob is typing")');
+
+  await bob.fill('#text', 'hello from bob');
+  await bob.click('#send button');
+  await alice.waitForSelector('#messages li.chat:has-text("bob: hello from bob")');
+  await bob.waitForSelector('#messages li.chat:has-text("bob: hello from bob")');
+  await alice.waitForFunction(() => document.querySelector('#typing').textContent === '');
+
+  await alice.fill('#text', 'hi bob ✓');
+  await alice.press('#text', 'Enter');
+  await bob.waitForSelector('#messages li.chat:has-text("alice: hi bob ✓")');
+  await alice.close();
+  await bob.close();
+});
+
+test('rooms keep conversations apart', async () => {
+  const carol = await enter('carol');
+  const dave = await enter('dave');
+  await carol.fill('#room', 'games');
+  await carol.click('#room-form button');
+  await carol.waitForSelector('#current-room:has-text("#games")');
+
+  await dave.fill('#text', 'lobby only');
+  await dave.click('#send button');
+  await dave.waitForSelector('#messages li.chat:has-text("dave: lobby only")');
+
+  await dave.fill('#room', 'games');
+  await dave.click('#room-form button');
+  await dave.waitForSelector('#current-room:has-text("#games")');
+  await dave.fill('#text', 'now in games');
+  await dave.click('#send button');
+  await carol.waitForSelector('#messages li.chat:has-text("dave: now in games")');
+  const carolSaw = await carol.$$eval('#messages li.chat', (lis) => lis.map((l) => l.textContent));
+  assert.ok(!carolSaw.some((t) => t.includes('lobby only')), `carol saw ${carolSaw}`);
+  await carol.close();
+  await dave.close();
+});

@@ -1,0 +1,515 @@
+// The official Socket.IO v5 test suite (socketio/socket.io,
+// docs/socket.io-protocol/v5-test-suite/test-suite.js), ported case by case to node:test and run
+// against examples/conformance_server at /socket.io/ (namespaces "/" and "/custom"; pingInterval
+// 300, pingTimeout 200, maxPayload 1000000, connectTimeout 1000). HTTP goes through Node's
+// fetch, WebSocket through the npm `ws` client; every wait is bounded. The only sleeps are those
+// the suite's cases are about (ping timeout) or need to order two concurrent requests.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { HOST, WebSocket, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+
+const CONFORMANCE_BIN = process.env.CONFORMANCE_BIN;
+const PING_INTERVAL = 300;
+const PING_TIMEOUT = 200;
+const T = 5000;  // bound of every single wait
+// Extra slack on top of the suite's own timing waits (a loaded 2-core CI machine).
+const SLACK = 1000;
+// The suite sends concurrent requests at once; where their order matters, the second waits
+// 50 ms, far below the first ping (300 ms), which would otherwise answer the pending poll.
+const ORDERING_DELAY = 50;
+
+const PATH = '/socket.io/';
+
+let server;
+let URL;
+let WS_URL;
+const clients = new Set();
+
+before(async () => {
+  assert.ok(CONFORMANCE_BIN, 'CONFORMANCE_BIN must name examples/conformance_server');
+  server = await startServer([], {
+    bin: CONFORMANCE_BIN,
+    argv: ['--host', HOST, '--port', '0', '--threads', '1'],
+  });
+  URL = `http://${HOST}:${server.port}`;
+  WS_URL = `ws://${HOST}:${server.port}`;
+});
+
+after(async () => {
+  for (const c of clients) c.ws.terminate();
+  await stopServerCleanly(server);
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+// One request to PATH?query; resolves with { status, body } once the whole body is in.
+async function request(query, { method = 'GET', body, signal } = {}) {
+  const timeout = AbortSignal.timeout(T);
+  const res = await fetch(`${URL}${PATH}?${query}`, {
+    method,
+    body,
+    signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+  });
+  return { status: res.status, body: await res.text() };
+}
+
+const show = (r) => `HTTP ${r.status} ${JSON.stringify(r.body)}`;
+
+async function initLongPollingSession() {
+  const r = await request('EIO=4&transport=polling');
+  assert.equal(r.status, 200, `handshake: ${show(r)}`);
+  assert.ok(r.body.startsWith('0'), `handshake: ${show(r)}`);
+  return JSON.parse(r.body.substring(1)).sid;
+}
+
+const poll = (sid, extra = '') => request(`EIO=4&transport=polling&sid=${sid}${extra}`);
+const push = (sid, body) => request(`EIO=4&transport=polling&sid=${sid}`, { method: 'POST', body });
+
+// ---------------------------------------------------------------------------------------------
+// WebSocket: a `ws` client whose open/message/close events are buffered (like the suite's
+// createWebSocket), so that a test can await them one by one. Text messages are strings,
+// binary ones Buffers.
+
+class Client {
+  constructor(query) {
+    this.url = `${WS_URL}${PATH}?${query}`;
+    this.ws = new WebSocket(this.url);
+    this.messages = [];
+    this.received = [];  // everything, for failure messages
+    this.closed = null;
+    this.error = null;
+    this.isOpen = false;
+    this._wake = null;
+    clients.add(this);
+    this.ws.on('open', () => {
+      this.isOpen = true;
+      this._notify();
+    });
+    this.ws.on('message', (data, isBinary) => {
+      const m = isBinary ? Buffer.from(data) : data.toString('utf8');
+      this.messages.push(m);
+      this.received.push(m);
+      this._notify();
+    });
+    this.ws.on('error', (err) => {
+      this.error ??= err.message;
+      this._notify();
+    });
+    this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      clients.delete(this);
+      this._notify();
+    });
+  }
+
+  _notify() {
+    const w = this._wake;
+    this._wake = null;
+    if (w) w();
+  }
+
+  state() {
+    const shown = this.received.map((m) =>
+      (typeof m === 'string' ? m : `<binary ${m.toString('hex')}>`));
+    return `${this.url}: received ${JSON.stringify(shown)}, ` +
+           `closed ${JSON.stringify(this.closed)}, error ${JSON.stringify(this.error)}`;
+  }
+
+  async _until(pred, what, ms = T) {
+    const deadline = Date.now() + ms;
+    while (!pred()) {
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new Error(`timed out after ${ms} ms waiting for ${what}; ${this.state()}`);
+      }
+      await withTimeout(new Promise((resolve) => {
+        this._wake = resolve;
+      }), left, `${what}; ${this.state()}`).catch(() => {});
+    }
+  }
+
+  async open(ms = T) {
+    await this._until(() => this.isOpen || this.closed, 'open', ms);
+    if (!this.isOpen) throw new Error(`closed before open; ${this.state()}`);
+  }
+
+  async message(ms = T) {
+    await this._until(() => this.messages.length > 0 || this.closed, 'a message', ms);
+    if (this.messages.length === 0) {
+      throw new Error(`closed while waiting for a message; ${this.state()}`);
+    }
+    return this.messages.shift();
+  }
+
+  async close(ms = T) {
+    await this._until(() => this.closed, 'the connection to close', ms);
+    return this.closed;
+  }
+
+  send(data) {
+    this.ws.send(data);
+  }
+
+  end() {
+    this.ws.close();
+  }
+}
+
+const HANDSHAKE_KEYS = ['maxPayload', 'pingInterval', 'pingTimeout', 'sid', 'upgrades'];
+
+function checkHandshake(content, upgrades) {
+  assert.equal(typeof content, 'string', `handshake must be text, got ${String(content)}`);
+  assert.ok(content.startsWith('0'), `handshake ${JSON.stringify(content)}`);
+  const value = JSON.parse(content.substring(1));
+  assert.deepEqual(Object.keys(value).sort(), HANDSHAKE_KEYS, `handshake ${content}`);
+  assert.equal(typeof value.sid, 'string');
+  assert.deepEqual(value.upgrades, upgrades);
+  assert.equal(value.pingInterval, PING_INTERVAL);
+  assert.equal(value.pingTimeout, PING_TIMEOUT);
+  assert.equal(value.maxPayload, 1000000);
+}
+
+// Opens a WebSocket session and joins the main namespace; the EIO handshake, the "40" answer
+// and the "auth" event are consumed.
+async function initSocketIOConnection() {
+  const socket = new Client('EIO=4&transport=websocket');
+  await socket.message();  // Engine.IO handshake
+  socket.send('40');
+  await socket.message();  // Socket.IO handshake
+  await socket.message();  // "auth" event
+  return socket;
+}
+
+// The next `count` messages, PING packets ("2") left out.
+async function waitForPackets(socket, count) {
+  const packets = [];
+  while (packets.length < count) {
+    const m = await socket.message();
+    if (m !== '2') packets.push(m);
+  }
+  return packets;
+}
+
+function assertBinary(data, bytes) {
+  assert.ok(Buffer.isBuffer(data), `expected a binary message, got ${JSON.stringify(data)}`);
+  assert.deepEqual(data, Buffer.from(bytes));
+}
+
+// "40..." answer to a namespace connect: the prefix, then a JSON object with exactly a string sid.
+function checkConnectAnswer(data, prefix) {
+  assert.equal(typeof data, 'string', `expected text, got ${String(data)}`);
+  assert.ok(data.startsWith(prefix),
+            `expected ${JSON.stringify(prefix)}..., got ${JSON.stringify(data)}`);
+  const handshake = JSON.parse(data.substring(prefix.length));
+  assert.deepEqual(Object.keys(handshake), ['sid'], `connect answer ${data}`);
+  assert.equal(typeof handshake.sid, 'string');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Engine.IO protocol', () => {
+  describe('handshake', () => {
+    describe('HTTP long-polling', () => {
+      test('should successfully open a session', async () => {
+        const r = await request('EIO=4&transport=polling');
+        assert.equal(r.status, 200, show(r));
+        checkHandshake(r.body, ['websocket']);
+      });
+
+      test("should fail with an invalid 'EIO' query parameter", async () => {
+        const r = await request('transport=polling');
+        assert.equal(r.status, 400, `no EIO: ${show(r)}`);
+        const r2 = await request('EIO=abc&transport=polling');
+        assert.equal(r2.status, 400, `EIO=abc: ${show(r2)}`);
+      });
+
+      test("should fail with an invalid 'transport' query parameter", async () => {
+        const r = await request('EIO=4');
+        assert.equal(r.status, 400, `no transport: ${show(r)}`);
+        const r2 = await request('EIO=4&transport=abc');
+        assert.equal(r2.status, 400, `transport=abc: ${show(r2)}`);
+      });
+
+      test('should fail with an invalid request method', async () => {
+        const r = await request('EIO=4&transport=polling', { method: 'POST' });
+        assert.equal(r.status, 400, `POST without sid: ${show(r)}`);
+        const r2 = await request('EIO=4&transport=polling', { method: 'PUT' });
+        assert.equal(r2.status, 400, `PUT: ${show(r2)}`);
+      });
+    });
+
+    describe('WebSocket', () => {
+      test('should successfully open a session', async () => {
+        const socket = new Client('EIO=4&transport=websocket');
+        checkHandshake(await socket.message(), []);
+        socket.end();
+      });
+
+      // The suite forgets to await these closes (its Engine.IO twin awaits them): awaited here.
+      test("should fail with an invalid 'EIO' query parameter", async () => {
+        const socket = new Client('transport=websocket');
+        await socket.close();
+        const socket2 = new Client('EIO=abc&transport=websocket');
+        await socket2.close();
+      });
+
+      test("should fail with an invalid 'transport' query parameter", async () => {
+        const socket = new Client('EIO=4');
+        await socket.close();
+        const socket2 = new Client('EIO=4&transport=abc');
+        await socket2.close();
+      });
+    });
+  });
+
+  describe('heartbeat', () => {
+    describe('HTTP long-polling', () => {
+      test('should send ping/pong packets', async () => {
+        const sid = await initLongPollingSession();
+        for (let i = 0; i < 3; i++) {
+          const polled = await poll(sid);
+          assert.equal(polled.status, 200, `ping ${i}: ${show(polled)}`);
+          assert.equal(polled.body, '2', `ping ${i}: ${show(polled)}`);
+          const pushed = await push(sid, '3');
+          assert.equal(pushed.status, 200, `pong ${i}: ${show(pushed)}`);
+        }
+      });
+
+      test('should close the session upon ping timeout', async () => {
+        const sid = await initLongPollingSession();
+        await sleep(PING_INTERVAL + PING_TIMEOUT + SLACK);
+        const polled = await poll(sid);
+        assert.equal(polled.status, 400, show(polled));
+      });
+    });
+
+    describe('WebSocket', () => {
+      test('should send ping/pong packets', async () => {
+        const socket = new Client('EIO=4&transport=websocket');
+        await socket.message();  // handshake
+        for (let i = 0; i < 3; i++) {
+          assert.equal(await socket.message(), '2', `ping ${i}`);
+          socket.send('3');
+        }
+        socket.end();
+      });
+
+      test('should close the session upon ping timeout', async () => {
+        const socket = new Client('EIO=4&transport=websocket');
+        await socket.close(PING_INTERVAL + PING_TIMEOUT + T);
+      });
+    });
+  });
+
+  describe('close', () => {
+    describe('HTTP long-polling', () => {
+      test('should forcefully close the session', async () => {
+        const sid = await initLongPollingSession();
+        // The suite sends both at once; the close must reach the session after the poll is
+        // pending, or that poll would (rightly) be refused as an unknown session.
+        const [polled, pushed] = await Promise.all([
+          poll(sid),
+          sleep(ORDERING_DELAY).then(() => push(sid, '1')),
+        ]);
+        assert.equal(polled.status, 200, `poll: ${show(polled)} (POST "1": ${show(pushed)})`);
+        assert.equal(polled.body, '6', `poll: ${show(polled)} (POST "1": ${show(pushed)})`);
+        const polled2 = await poll(sid);
+        assert.equal(polled2.status, 400, `poll after close: ${show(polled2)}`);
+      });
+    });
+
+    describe('WebSocket', () => {
+      test('should forcefully close the session', async () => {
+        const socket = new Client('EIO=4&transport=websocket');
+        await socket.message();  // handshake
+        socket.send('1');
+        await socket.close();
+      });
+    });
+  });
+
+  describe('upgrade', () => {
+    test('should successfully upgrade from HTTP long-polling to WebSocket', async () => {
+      const sid = await initLongPollingSession();
+      const socket = new Client(`EIO=4&transport=websocket&sid=${sid}`);
+      await socket.open();
+      socket.send('2probe');
+      assert.equal(await socket.message(), '3probe');
+      socket.send('5');  // complete the upgrade
+      socket.end();
+    });
+
+    // Unlike its Engine.IO twin, this one does not wait for "3probe" before sending "5".
+    // Needs the server not to negotiate permessage-deflate by default (as Node): otherwise the
+    // `ws` client compresses "2probe" and "5" on the zlib thread pool and the poll overtakes them.
+    test('should ignore HTTP requests with same sid after upgrade', async () => {
+      const sid = await initLongPollingSession();
+      const socket = new Client(`EIO=4&transport=websocket&sid=${sid}`);
+      await socket.open();
+      socket.send('2probe');
+      socket.send('5');
+      const polled = await poll(sid);
+      assert.equal(polled.status, 400, show(polled));
+      socket.end();
+    });
+
+    test('should ignore WebSocket connection with same sid after upgrade', async () => {
+      const sid = await initLongPollingSession();
+      const socket = new Client(`EIO=4&transport=websocket&sid=${sid}`);
+      await socket.open();
+      socket.send('2probe');
+      socket.send('5');
+      const socket2 = new Client(`EIO=4&transport=websocket&sid=${sid}`);
+      await socket2.close();
+      socket.end();
+    });
+  });
+});
+
+describe('Socket.IO protocol', () => {
+  describe('connect', () => {
+    test('should allow connection to the main namespace', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('40');
+      checkConnectAnswer(await socket.message(), '40');
+      assert.equal(await socket.message(), '42["auth",{}]');
+      socket.end();
+    });
+
+    test('should allow connection to the main namespace with a payload', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('40{"token":"123"}');
+      checkConnectAnswer(await socket.message(), '40');
+      assert.equal(await socket.message(), '42["auth",{"token":"123"}]');
+      socket.end();
+    });
+
+    test('should allow connection to a custom namespace', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('40/custom,');
+      checkConnectAnswer(await socket.message(), '40/custom,');
+      assert.equal(await socket.message(), '42/custom,["auth",{}]');
+      socket.end();
+    });
+
+    test('should allow connection to a custom namespace with a payload', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('40/custom,{"token":"abc"}');
+      checkConnectAnswer(await socket.message(), '40/custom,');
+      assert.equal(await socket.message(), '42/custom,["auth",{"token":"abc"}]');
+      socket.end();
+    });
+
+    test('should disallow connection to an unknown namespace', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('40/random');  // no trailing comma, as in the suite
+      assert.equal(await socket.message(), '44/random,{"message":"Invalid namespace"}');
+      socket.end();
+    });
+
+    test('should disallow connection with an invalid handshake', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.message();  // Engine.IO handshake
+      socket.send('4abc');
+      await socket.close();
+    });
+
+    test('should close the connection if no handshake is received', async () => {
+      const socket = new Client('EIO=4&transport=websocket');
+      await socket.close(1000 + T);  // connectTimeout 1000 (or the unanswered ping)
+    });
+  });
+
+  describe('disconnect', () => {
+    test('should disconnect from the main namespace', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('41');
+      // nothing but the next ping follows
+      assert.equal(await socket.message(), '2');
+      socket.end();
+    });
+
+    test('should connect then disconnect from a custom namespace', async () => {
+      const socket = await initSocketIOConnection();
+      await socket.message();  // ping (left unanswered, as in the suite)
+      socket.send('40/custom');
+      await socket.message();  // Socket.IO handshake
+      await socket.message();  // "auth" event
+      socket.send('41/custom');
+      socket.send('42["message","message to main namespace"]');
+      assert.equal(await socket.message(), '42["message-back","message to main namespace"]');
+      socket.end();
+    });
+  });
+
+  describe('message', () => {
+    test('should send a plain-text packet', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('42["message",1,"2",{"3":[true]}]');
+      assert.equal(await socket.message(), '42["message-back",1,"2",{"3":[true]}]');
+      socket.end();
+    });
+
+    test('should send a packet with binary attachments', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send(
+        '452-["message",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
+      socket.send(Uint8Array.from([1, 2, 3]));
+      socket.send(Uint8Array.from([4, 5, 6]));
+      const packets = await waitForPackets(socket, 3);
+      assert.equal(packets[0], '452-["message-back",{"_placeholder":true,"num":0},' +
+                               '{"_placeholder":true,"num":1}]');
+      assertBinary(packets[1], [1, 2, 3]);
+      assertBinary(packets[2], [4, 5, 6]);
+      socket.end();
+    });
+
+    test('should send a plain-text packet with an ack', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('42456["message-with-ack",1,"2",{"3":[false]}]');
+      assert.equal(await socket.message(), '43456[1,"2",{"3":[false]}]');
+      socket.end();
+    });
+
+    test('should send a packet with binary attachments and an ack', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('452-789["message-with-ack",{"_placeholder":true,"num":0},' +
+                  '{"_placeholder":true,"num":1}]');
+      socket.send(Uint8Array.from([1, 2, 3]));
+      socket.send(Uint8Array.from([4, 5, 6]));
+      const packets = await waitForPackets(socket, 3);
+      assert.equal(packets[0],
+                   '462-789[{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]');
+      assertBinary(packets[1], [1, 2, 3]);
+      assertBinary(packets[2], [4, 5, 6]);
+      socket.end();
+    });
+
+    test('should close the connection upon invalid format (unknown packet type)', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('4abc');
+      await socket.close();
+    });
+
+    test('should close the connection upon invalid format (invalid payload format)', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('42{}');
+      await socket.close();
+    });
+
+    test('should close the connection upon invalid format (invalid ack id)', async () => {
+      const socket = await initSocketIOConnection();
+      socket.send('42abc["message-with-ack",1,"2",{"3":[false]}]');
+      await socket.close();
+    });
+  });
+});
