@@ -18,7 +18,8 @@
 // connection, events, acks, disconnect) runs on that loop's thread. Inside a handler you may
 // use that socket and any broadcast (`s.to(room).emit(...)`, `nsp.emit(...)`) freely; other
 // sockets you must not touch directly (they may live on another loop): reach them through
-// rooms. Configuration (`of`, `use`, `on_connection`) happens before start(). From any other
+// rooms. A `socket&` given to a handler is valid for that call only: do not keep it (keep its
+// id, or a room). Configuration (`of`, `use`, `on_connection`) happens before start(). From any other
 // thread, only the broadcast operations of `server` and `namespace_ref` are allowed; they are
 // posted to every loop.
 #include <cstdint>
@@ -45,6 +46,7 @@ namespace detail {
 struct socket_state;
 struct namespace_config;
 struct broadcast_spec;
+struct pending_ack;
 struct raw_endpoint;
 class server_impl;
 }  // namespace detail
@@ -79,7 +81,8 @@ using disconnect_handler = std::function<void(socket&, std::string_view reason)>
 using next_fn = std::function<void(std::optional<error>)>;
 using middleware = std::function<void(socket&, next_fn)>;
 // An emitted event's ack: `err` is set ("operation has timed out") if no answer came in time.
-using ack_callback = std::function<void(std::optional<std::string> err, args reply)>;
+// It gets the socket again: a socket& handed to a handler is valid during that call only.
+using ack_callback = std::function<void(socket&, std::optional<std::string> err, args reply)>;
 
 // The handshake, as Node's socket.handshake.
 struct handshake {
@@ -150,6 +153,7 @@ class socket {
 
  private:
   friend struct detail::socket_state;
+  friend struct detail::pending_ack;
   friend class ack;
   explicit socket(detail::socket_state& st) : st_(&st) {}
   detail::socket_state* st_;

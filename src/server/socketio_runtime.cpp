@@ -26,7 +26,8 @@ pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
         if (it == owner->acks.end()) return;
         std::unique_ptr<pending_ack> keep = std::move(it->second);
         owner->acks.erase(it);
-        if (keep->cb) keep->cb(std::string("operation has timed out"), {});
+        socket s(*owner);
+        if (keep->cb) keep->cb(s, std::string("operation has timed out"), {});
       }),
       owner(s),
       id(i),
@@ -155,7 +156,8 @@ void socket_state::on_ack(packet& p) {
   core::timer_wheel::cancel(*pa);
   args reply;
   if (p.data && p.data->is_array()) reply = std::move(p.data->as_array());
-  if (pa->cb) pa->cb(std::nullopt, std::move(reply));
+  socket sock(*this);
+  if (pa->cb) pa->cb(sock, std::nullopt, std::move(reply));
 }
 
 // --- client_state ---------------------------------------------------------------------------

@@ -1,0 +1,178 @@
+// Socket.IO features beyond the conformance app, with the official socket.io-client against
+// tests/support/sio_feature_server (public C++ API, two loops): middleware refusals with data,
+// acks asked by the server (answered and timed out), disconnect reasons on both sides, rooms
+// (several targets, except, leave) and the server-side utilities socketsJoin and
+// disconnectSockets. Each case runs over WebSocket and over long-polling.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { io } from 'socket.io-client';
+
+import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+
+const T = 5000;
+let server;
+let base;
+const clients = [];
+
+before(async () => {
+  assert.ok(process.env.SIO_FEATURE_SERVER_BIN, 'SIO_FEATURE_SERVER_BIN must be set');
+  server = await startServer([], {
+    bin: process.env.SIO_FEATURE_SERVER_BIN,
+    argv: ['--port', '0', '--threads', '2'],
+  });
+  base = `http://${HOST}:${server.port}`;
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await stopServerCleanly(server);
+});
+
+function raw(nsp, opts) {
+  const c = io(base + nsp, { reconnection: false, forceNew: true, ...opts });
+  clients.push(c);
+  return c;
+}
+
+async function client(opts, nsp = '/') {
+  const c = raw(nsp, opts);
+  await onceEvent(c, 'connect', T, 'connect');
+  return c;
+}
+
+// Resolves with the events' arguments collected for `ms` (for "nothing else arrives" checks).
+function collect(c, event, ms) {
+  const got = [];
+  const on = (...a) => got.push(a);
+  c.on(event, on);
+  return new Promise((resolve) => setTimeout(() => {
+    c.off(event, on);
+    resolve(got);
+  }, ms));
+}
+
+for (const [name, opts] of Object.entries({
+  websocket: { transports: ['websocket'] },
+  polling: { transports: ['polling'] },
+})) {
+  describe(`over ${name}`, () => {
+    test('a middleware refusal reaches the client with its message and data', async () => {
+      const c = raw('/', { ...opts, auth: { token: 'reject' } });
+      const [err] = await onceEvent(c, 'connect_error', T, 'connect_error');
+      assert.equal(err.message, 'not authorized');
+      assert.deepEqual(err.data, { code: 401 });
+      assert.equal(c.connected, false);
+
+      const admin = raw('/admin', opts);
+      const [err2] = await onceEvent(admin, 'connect_error', T, 'connect_error on /admin');
+      assert.equal(err2.message, 'admins only');
+      assert.equal(err2.data, undefined);
+    });
+
+    test('the server asks, the client answers (server-side ack)', async () => {
+      const c = await client(opts);
+      c.on('question', (x, cb) => cb({ doubled: x * 2 }, 'extra'));
+      const answer = onceEvent(c, 'answer', T, 'answer');
+      c.emit('ask', 21);
+      assert.deepEqual(await answer, [{ doubled: 42 }, 'extra']);
+    });
+
+    test('a server-side ack times out when the client stays silent', async () => {
+      const c = await client(opts);
+      c.on('question', () => {});  // no callback call
+      const timeout = onceEvent(c, 'answer-timeout', T, 'answer-timeout');
+      c.emit('ask', 1, 200);
+      assert.deepEqual(await timeout, ['operation has timed out']);
+    });
+
+    test('disconnect reasons: server namespace disconnect, client namespace disconnect', async () => {
+      const observer = await client(opts);
+      await observer.emitWithAck('join', 'observers');
+
+      const kicked = await client(opts);
+      const kickedId = kicked.id;
+      const gone = onceEvent(observer, 'gone', T, 'gone (kick)');
+      const clientSide = onceEvent(kicked, 'disconnect', T, 'disconnect (kick)');
+      kicked.emit('kick');
+      assert.deepEqual(await clientSide, ['io server disconnect', undefined]);
+      assert.deepEqual(await gone, [{ id: kickedId, reason: 'server namespace disconnect' }]);
+
+      const leaver = await client(opts);
+      const leaverId = leaver.id;
+      const gone2 = onceEvent(observer, 'gone', T, 'gone (leave)');
+      leaver.disconnect();
+      assert.deepEqual(await gone2, [{ id: leaverId, reason: 'client namespace disconnect' }]);
+    });
+
+    test('disconnect reason: transport close when the connection drops', async () => {
+      const observer = await client(opts);
+      await observer.emitWithAck('join', 'observers');
+      const dropper = await client(opts);
+      const id = dropper.id;
+      const gone = onceEvent(observer, 'gone', T, 'gone (transport close)');
+      dropper.io.engine.close();  // the Engine.IO connection, without a Socket.IO DISCONNECT
+      assert.deepEqual(await gone, [{ id, reason: 'transport close' }]);
+    });
+
+    test('to() several rooms reaches each member once; except() and the sender are left out',
+      async () => {
+        const sender = await client(opts);
+        const [a, b, ab, x] = await Promise.all([1, 2, 3, 4].map(() => client(opts)));
+        await a.emitWithAck('join', 'A');
+        await b.emitWithAck('join', 'B');
+        await ab.emitWithAck('join', 'A');
+        await ab.emitWithAck('join', 'B');
+        await x.emitWithAck('join', 'A');
+        await x.emitWithAck('join', 'X');
+        await sender.emitWithAck('join', 'A');
+
+        const seen = [a, b, ab, x, sender].map((c) => collect(c, 'relayed', 400));
+        await sender.emitWithAck('to', ['A', 'B'], ['X'], { n: 1 });
+        const [ga, gb, gab, gx, gs] = await Promise.all(seen);
+        assert.deepEqual(ga, [[{ n: 1 }]]);
+        assert.deepEqual(gb, [[{ n: 1 }]]);
+        assert.deepEqual(gab, [[{ n: 1 }]], 'a member of both rooms gets it once');
+        assert.deepEqual(gx, [], 'except(X)');
+        assert.deepEqual(gs, [], 'the sender');
+      });
+
+    test('leave() stops room delivery; rooms() lists the own id room first', async () => {
+      const c = await client(opts);
+      const rooms = await c.emitWithAck('join', 'R');
+      assert.deepEqual(rooms, [c.id, 'R']);
+      await c.emitWithAck('leave', 'R');
+      const sender = await client(opts);
+      const seen = collect(c, 'relayed', 300);
+      await sender.emitWithAck('to', ['R'], [], 'x');
+      assert.deepEqual(await seen, []);
+    });
+
+    test('server-side socketsJoin and disconnectSockets act on every matching socket', async () => {
+      const members = await Promise.all([1, 2, 3].map(() => client(opts)));
+      const tag = `S${name}`;
+      for (const m of members) await m.emitWithAck('join', tag);
+      const admin = await client(opts);
+      await admin.emitWithAck('sockets-join', tag, `${tag}-2`);
+      const seen = members.map((m) => onceEvent(m, 'relayed', T, 'relayed to the joined room'));
+      await admin.emitWithAck('to', [`${tag}-2`], [], 'joined');
+      for (const s of await Promise.all(seen)) assert.deepEqual(s, ['joined']);
+
+      const reasons = members.map((m) => onceEvent(m, 'disconnect', T, 'disconnectSockets'));
+      admin.emit('disconnect-room', tag);
+      for (const r of await Promise.all(reasons)) assert.equal(r[0], 'io server disconnect');
+      assert.equal(admin.connected, true);
+    });
+  });
+}
+
+test('the server keeps serving others while a client sends garbage', async () => {
+  const good = await client({ transports: ['websocket'] });
+  const bad = await client({ transports: ['websocket'] });
+  const closed = onceEvent(bad, 'disconnect', T, 'bad client closed');
+  bad.io.engine.write('2{"not":"an array"}');  // a Socket.IO EVENT whose payload is invalid
+  const [reason] = await closed;
+  assert.match(reason, /transport close|parse error/);
+  const rooms = await withTimeout(good.emitWithAck('join', 'still-here'), T, 'good client');
+  assert.ok(rooms.includes('still-here'));
+});

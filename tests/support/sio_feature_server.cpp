@@ -1,0 +1,122 @@
+// A Socket.IO server for the integration tests of features the conformance server does not
+// show (middleware refusals, server-side acks, disconnect reasons, rooms utilities), written
+// with the public API only. Prints "listening on 127.0.0.1:PORT (N threads)".
+//
+//   sio_feature_server --port 0 --threads 2
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "relay/socketio.hpp"
+
+using relay::json::array;
+using relay::json::object;
+using relay::json::value;
+using relay::socketio::ack;
+using relay::socketio::args;
+using relay::socketio::error;
+using relay::socketio::namespace_ref;
+using relay::socketio::next_fn;
+using relay::socketio::socket;
+
+namespace {
+
+std::string string_arg(const args& a, size_t i) {
+  return i < a.size() && a[i].is_string() ? a[i].as_string() : std::string();
+}
+
+void install_main(namespace_ref nsp) {
+  nsp.use([](socket& s, next_fn next) {
+    const value* token = s.handshake().auth.find("token");
+    if (token != nullptr && token->is_string() && token->as_string() == "reject") {
+      next(error{"not authorized", object{{"code", 401}}});
+      return;
+    }
+    next(std::nullopt);
+  });
+  nsp.on_connection([nsp](socket& s) {
+    s.on("join", [](socket& s, args& a, ack reply) {
+      s.join(string_arg(a, 0));
+      array rooms(s.rooms().begin(), s.rooms().end());
+      if (reply) reply({value(std::move(rooms))});
+    });
+    s.on("leave", [](socket& s, args& a, ack reply) {
+      s.leave(string_arg(a, 0));
+      if (reply) reply({});
+    });
+    // ("to", [rooms...], [except...], payload): a broadcast from this socket.
+    s.on("to", [](socket& s, args& a, ack reply) {
+      if (a.size() < 3 || !a[0].is_array() || !a[1].is_array()) return;
+      relay::socketio::broadcast b = s.broadcast_all();
+      for (const value& r : a[0].as_array()) b = b.to(r.as_string());
+      for (const value& r : a[1].as_array()) b = b.except(r.as_string());
+      b.emit("relayed", {a[2]});
+      if (reply) reply({});
+    });
+    // Asks the client a question and reports what came back (or the timeout).
+    s.on("ask", [](socket& s, args& a, ack) {
+      const uint32_t timeout = a.size() > 1 && a[1].is_int() ? static_cast<uint32_t>(a[1].as_int())
+                                                              : 2000;
+      s.emit_with_ack(
+          "question", {a.empty() ? value() : a[0]},
+          [](socket& self, std::optional<std::string> err, args reply) {
+            if (err) {
+              self.emit("answer-timeout", {*err});
+            } else {
+              self.emit("answer", std::move(reply));
+            }
+          },
+          timeout);
+    });
+    s.on("kick", [](socket& s, args& a, ack) {
+      s.disconnect(!a.empty() && a[0].is_bool() && a[0].as_bool());
+    });
+    s.on("sockets-join", [nsp](socket&, args& a, ack reply) {
+      nsp.to(string_arg(a, 0)).sockets_join(string_arg(a, 1));
+      if (reply) reply({});
+    });
+    s.on("disconnect-room", [nsp](socket&, args& a, ack) {
+      nsp.to(string_arg(a, 0)).disconnect_sockets();
+    });
+    s.on_disconnect([nsp](socket& s, std::string_view reason) {
+      nsp.to("observers").emit("gone", {object{{"id", s.id()}, {"reason", std::string(reason)}}});
+    });
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  relay::socketio::server_options options;
+  options.host = "127.0.0.1";
+  options.port = 0;
+  options.threads = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--port") == 0) {
+      options.port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
+    } else if (std::strcmp(argv[i], "--threads") == 0) {
+      options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    }
+  }
+  // Signals go to this thread only (the loops inherit the mask), taken with sigwait.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  relay::socketio::server io(options);
+  install_main(io.of("/"));
+  io.of("/admin").use([](socket&, next_fn next) { next(error{"admins only", value()}); });
+  io.start();
+  std::printf("listening on 127.0.0.1:%u (%u threads)\n", io.port(), io.threads());
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop, &sig);
+  io.stop();
+  return 0;
+}
