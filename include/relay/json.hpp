@@ -15,7 +15,11 @@
 // Objects are ordered vectors of members: key order is kept as inserted or parsed (as a JS
 // object keeps its non-integer keys), lookups are linear, which suits the small objects of
 // messages. Numbers are int64 when written without a fraction/exponent and in range, double
-// otherwise; equality compares numbers by value (1 == 1.0), as JavaScript does.
+// otherwise; equality compares numbers by value (1 == 1.0), as JavaScript does. One difference
+// from JavaScript remains: an integral double above 2^53 prints as digits that parse back as
+// an exact int64, not as the same double (JS reads both as the same number).
+//
+// Strings hold UTF-8; parse() guarantees it, and serialize() copies other bytes as they are.
 //
 // A value is a plain value type: copies are deep except binary blobs, which are immutable and
 // shared. Not synchronized; distinct values may be used from distinct threads.
@@ -42,6 +46,12 @@ using member = std::pair<std::string, value>;
 using object = std::vector<member>;
 using binary_ptr = std::shared_ptr<const std::vector<uint8_t>>;
 
+namespace detail {
+// Integral types but bool, which has its own constructor.
+template <class T>
+concept integer = std::integral<T> && !std::same_as<T, bool>;
+}  // namespace detail
+
 // The order matches value's variant alternatives.
 enum class value_type : uint8_t { null, boolean, integer, floating, string, array, object, binary };
 
@@ -51,9 +61,8 @@ class value {
   value(std::nullptr_t) noexcept {}
   value(bool b) noexcept : v_(b) {}
   // Unsigned values above INT64_MAX become doubles (JavaScript has no wider integers).
-  template <std::integral I>
-  requires(!std::same_as<I, bool>) value(I i)
-  noexcept {
+  template <detail::integer I>
+  value(I i) noexcept {
     if constexpr (std::is_unsigned_v<I> && sizeof(I) >= sizeof(int64_t)) {
       if (i > static_cast<I>(std::numeric_limits<int64_t>::max())) {
         v_ = static_cast<double>(i);

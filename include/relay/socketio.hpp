@@ -128,6 +128,9 @@ class socket {
   const std::string& nsp() const noexcept;
   const socketio::handshake& handshake() const noexcept;
   bool connected() const noexcept;
+  // True when this connection resumed an earlier one (connection state recovery): same id,
+  // rooms and data, and the events it missed were replayed.
+  bool recovered() const noexcept;
   // Rooms this socket is in (its own id first).
   const std::vector<std::string>& rooms() const noexcept;
   value& data() noexcept;  // free for the application (Node's socket.data)
@@ -150,6 +153,9 @@ class socket {
 
   // Leaves the namespace ("server namespace disconnect"); close=true also ends the connection.
   void disconnect(bool close = false);
+  // Closes the underlying connection without a DISCONNECT packet (Node: socket.conn.close()):
+  // the client sees "transport close" and reconnects; with recovery it resumes this socket.
+  void close_connection();
 
  private:
   friend struct detail::socket_state;
@@ -196,6 +202,13 @@ struct engine_handlers {
   std::function<void(engine_session&, std::span<const uint8_t> data)> on_binary;
 };
 
+// Connection state recovery (Node's connectionStateRecovery): off by default.
+struct recovery_options {
+  bool enabled = false;
+  uint32_t max_disconnection_ms = 2 * 60 * 1000;
+  bool skip_middlewares = true;  // a recovered socket does not run the middlewares again
+};
+
 struct server_options {
   std::string host = "0.0.0.0";
   uint16_t port = 3000;  // 0: pick a free port (see server::port())
@@ -212,6 +225,7 @@ struct server_options {
   bool cors_credentials = false;
   std::string cookie;  // "io" to set the sid cookie; empty = none
   bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)
+  recovery_options recovery;
   std::string tls_cert, tls_key;
 };
 

@@ -1,6 +1,8 @@
 #include "server/socketio_runtime.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 
 #include "proto/engineio/sid.hpp"
 #include "server/socketio_server.hpp"
@@ -82,6 +84,21 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     send(p);
   }
   connected = false;
+  // Node's RECOVERABLE_DISCONNECT_REASONS: the client did not mean to leave.
+  static constexpr std::string_view kRecoverable[] = {
+      "transport error", "transport close", "forced close", "ping timeout",
+      "server shutting down", "forced server close"};
+  if (recovery_store* store = runtime.server().recovery(); store && was_connected &&
+      std::find(std::begin(kRecoverable), std::end(kRecoverable), reason) !=
+          std::end(kRecoverable)) {
+    persisted_session ps;
+    ps.sid = id;
+    ps.pid = pid;
+    ps.nsp = config.name;
+    ps.rooms = rooms;
+    ps.data = data;
+    store->persist(std::move(ps), runtime.loop().now_ms());
+  }
   leave_all();
   // Pending acks die with the socket, without calling back (Node drops them too).
   acks.clear();
@@ -119,15 +136,33 @@ void socket_state::run_middlewares() {
     });
     return;
   }
-  // Every middleware agreed: join the own room, confirm, then the application hears of it.
+  finish_connect();
+}
+
+void socket_state::finish_connect() {
+  // Every middleware agreed: join the own room (and, recovered, the old ones), confirm, replay
+  // what was missed, then the application hears of it -- Node's order.
   connected = true;
+  std::vector<std::string> old_rooms;
+  old_rooms.swap(rooms);
   join(id);
+  for (const std::string& r : old_rooms) join(r);
   runtime.add_member(config.name, "", this);
   packet p;
   p.type = packet_type::connect;
   p.nsp = config.name;
-  p.data = value(json::object{{"sid", id}});
+  json::object body{{"sid", id}};
+  if (!pid.empty()) body.emplace_back("pid", pid);
+  p.data = value(std::move(body));
   send(p);
+  for (json::value& data : missed) {
+    packet e;
+    e.type = packet_type::event;
+    e.nsp = config.name;
+    e.data = std::move(data);
+    send(e);
+  }
+  missed.clear();
   if (config.on_connection) {
     socket s(*this);
     config.on_connection(s);
@@ -330,7 +365,20 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   }
   if (c.sockets.count(p.nsp) != 0) return;  // already connected there
   core::timer_wheel::cancel(c);
-  auto s = std::make_shared<socket_state>(*this, c, *cfg, engineio::generate_sid());
+  // Connection state recovery: {pid, offset} in the CONNECT payload of a reconnecting client.
+  std::optional<restored_session> restored;
+  recovery_store* store = server_.recovery();
+  if (store != nullptr && p.data && p.data->is_object()) {
+    const value* pid = p.data->find("pid");
+    const value* offset = p.data->find("offset");
+    if (pid != nullptr && pid->is_string() && offset != nullptr && offset->is_string()) {
+      restored = store->restore(pid->as_string(), offset->as_string(), loop_.now_ms());
+      if (restored && restored->session.nsp != p.nsp) restored.reset();
+    }
+  }
+  auto s = std::make_shared<socket_state>(
+      *this, c, *cfg, restored ? restored->session.sid : engineio::generate_sid());
+  if (store != nullptr) s->pid = restored ? restored->session.pid : engineio::generate_sid();
   const engineio::handshake_info& info = c.session->handshake();
   s->hs.headers = info.headers;
   s->hs.url = info.url;
@@ -340,6 +388,15 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   // Node: socket.handshake.auth is {} when the client gave none.
   s->hs.auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
   c.sockets.emplace(p.nsp, s);
+  if (restored) {
+    s->recovered = true;
+    s->rooms = std::move(restored->session.rooms);  // re-joined by finish_connect
+    s->data = std::move(restored->session.data);
+    s->missed = std::move(restored->missed);
+    if (server_.options().recovery.skip_middlewares) {
+      s->middleware_index = cfg->middlewares.size();
+    }
+  }
   s->run_middlewares();
 }
 

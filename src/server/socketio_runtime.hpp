@@ -69,8 +69,13 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   uint64_t next_ack_id = 0;
   size_t middleware_index = 0;
   bool connected = false;
+  bool recovered = false;
+  std::string pid;  // private id for recovery (empty when recovery is off)
+  std::vector<json::value> missed;  // replayed right after CONNECT
 
   void send(const packet& p);
+  // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.
+  void finish_connect();
   void send_encoded(const encoded_packet& p);
   void join(const std::string& room);
   void leave(std::string_view room);

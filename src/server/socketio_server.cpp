@@ -1,5 +1,6 @@
 #include "server/socketio_server.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace relay::socketio {
@@ -7,6 +8,9 @@ namespace detail {
 
 server_impl::server_impl(server_options options) : options_(std::move(options)) {
   namespace_named("/");
+  if (options_.recovery.enabled) {
+    recovery_ = std::make_unique<recovery_store>(options_.recovery.max_disconnection_ms);
+  }
 }
 
 server_impl::~server_impl() { stop(); }
@@ -142,6 +146,7 @@ const std::string& socket::id() const noexcept { return st_->id; }
 const std::string& socket::nsp() const noexcept { return st_->config.name; }
 const socketio::handshake& socket::handshake() const noexcept { return st_->hs; }
 bool socket::connected() const noexcept { return st_->connected; }
+bool socket::recovered() const noexcept { return st_->recovered; }
 const std::vector<std::string>& socket::rooms() const noexcept { return st_->rooms; }
 value& socket::data() noexcept { return st_->data; }
 
@@ -152,6 +157,13 @@ void socket::on(std::string event, event_handler h) {
 void socket::on_disconnect(disconnect_handler h) { st_->on_disconnect.push_back(std::move(h)); }
 
 namespace {
+// For the recovery buffer's expiry, from any thread (broadcasts may come from outside loops).
+uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+}
+
 value event_data(std::string_view event, args a) {
   json::array all;
   all.reserve(a.size() + 1);
@@ -166,6 +178,10 @@ void socket::emit(std::string_view event, args a) {
   p.type = packet_type::event;
   p.nsp = st_->config.name;
   p.data = event_data(event, std::move(a));
+  if (detail::recovery_store* store = st_->runtime.server().recovery()) {
+    // Kept for replay, as a broadcast to the socket's own room (what Node does).
+    store->store(st_->config.name, {st_->id}, {}, *p.data, wall_ms());
+  }
   st_->send(p);
 }
 
@@ -220,6 +236,12 @@ void socket::disconnect(bool close) {
   if (close && c != nullptr && c->session != nullptr) c->session->close("forced close");
 }
 
+void socket::close_connection() {
+  if (st_->client != nullptr && st_->client->session != nullptr) {
+    st_->client->session->close("forced close");
+  }
+}
+
 // broadcast
 
 broadcast broadcast::to(std::string room) const {
@@ -257,6 +279,9 @@ void broadcast::emit(std::string_view event, args a) const {
   p.type = packet_type::event;
   p.nsp = spec_->nsp;
   p.data = event_data(event, std::move(a));
+  if (detail::recovery_store* store = spec_->server->recovery(); store && !spec_->is_volatile) {
+    store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms());
+  }
   // Encoded once, shared by every loop and every recipient.
   auto encoded = std::make_shared<const encoded_packet>(encode(p));
   auto spec = spec_;

@@ -10,6 +10,7 @@
 #include "proto/engineio/engine.hpp"
 #include "relay/socketio.hpp"
 #include "server/server.hpp"
+#include "server/socketio_recovery.hpp"
 #include "server/socketio_runtime.hpp"
 
 namespace relay::socketio::detail {
@@ -22,6 +23,7 @@ class server_impl {
   namespace_config& namespace_named(const std::string& name);
   namespace_config* find_namespace(const std::string& name);
   const server_options& options() const noexcept { return options_; }
+  recovery_store* recovery() noexcept { return recovery_.get(); }
 
   void start();
   // relay serve: the same on a server configured by the caller (its own routes, TLS, limits).
@@ -49,6 +51,7 @@ class server_impl {
   }
 
  private:
+  std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;
   std::vector<std::unique_ptr<loop_runtime>> runtimes_;

@@ -75,6 +75,10 @@ void install_main(namespace_ref nsp) {
     s.on("kick", [](socket& s, args& a, ack) {
       s.disconnect(!a.empty() && a[0].is_bool() && a[0].as_bool());
     });
+    s.on("close-connection", [](socket& s, args&, ack) { s.close_connection(); });
+    s.on("whoami", [](socket& s, args&, ack reply) {
+      if (reply) reply({object{{"id", s.id()}, {"recovered", s.recovered()}}});
+    });
     s.on("sockets-join", [nsp](socket&, args& a, ack reply) {
       nsp.to(string_arg(a, 0)).sockets_join(string_arg(a, 1));
       if (reply) reply({});
@@ -100,6 +104,9 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    } else if (std::strcmp(argv[i], "--recovery-ms") == 0) {
+      options.recovery.enabled = true;
+      options.recovery.max_disconnection_ms = static_cast<uint32_t>(std::atoi(argv[i + 1]));
     }
   }
   // Signals go to this thread only (the loops inherit the mask), taken with sigwait.

@@ -1,0 +1,93 @@
+// Connection state recovery with the official socket.io-client: the server kills a client's
+// transport, room broadcasts go on while it is away, and the client, reconnecting by itself,
+// must see socket.recovered === true, keep its id, and receive every missed event exactly
+// once, in order. Over WebSocket and over long-polling, on a server with two loops (the client
+// may come back on the other one).
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { io } from 'socket.io-client';
+
+import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+
+const T = 5000;
+let server;
+let base;
+const clients = [];
+
+before(async () => {
+  assert.ok(process.env.SIO_FEATURE_SERVER_BIN, 'SIO_FEATURE_SERVER_BIN must be set');
+  server = await startServer([], {
+    bin: process.env.SIO_FEATURE_SERVER_BIN,
+    argv: ['--port', '0', '--threads', '2', '--recovery-ms', '60000'],
+  });
+  base = `http://${HOST}:${server.port}`;
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await stopServerCleanly(server);
+});
+
+function connect(opts) {
+  const c = io(base, { forceNew: true, reconnectionDelay: 300, reconnectionDelayMax: 300, ...opts });
+  clients.push(c);
+  return c;
+}
+
+async function until(predicate, what) {
+  await withTimeout(new Promise((resolve) => {
+    const check = () => (predicate() ? resolve() : setTimeout(check, 10));
+    check();
+  }), T, what);
+}
+
+for (const [name, opts] of Object.entries({
+  websocket: { transports: ['websocket'] },
+  polling: { transports: ['polling'] },
+})) {
+  describe(`over ${name}`, () => {
+    test('missed room events are replayed once, in order, after the transport is killed',
+      async () => {
+        const publisher = connect({ ...opts, reconnection: false });
+        await onceEvent(publisher, 'connect', T, 'publisher connect');
+        const c = connect(opts);
+        await onceEvent(c, 'connect', T, 'connect');
+        assert.equal(c.recovered, false);
+        const id = c.id;
+        await c.emitWithAck('join', 'news');
+
+        const got = [];
+        c.on('relayed', (payload) => got.push(payload.n));  // the offset comes as a last argument
+        await publisher.emitWithAck('to', ['news'], [], { n: 1 });
+        await until(() => got.length === 1, 'first event (gives the client an offset)');
+
+        const down = onceEvent(c, 'disconnect', T, 'disconnect');
+        c.emit('close-connection');
+        const [reason] = await down;
+        assert.equal(reason, 'transport close');
+        // While it is away.
+        for (const n of [2, 3, 4, 5]) await publisher.emitWithAck('to', ['news'], [], { n });
+
+        await onceEvent(c, 'connect', T, 'reconnect');
+        assert.equal(c.recovered, true, 'socket.recovered');
+        assert.equal(c.id, id, 'same id');
+        await until(() => got.length >= 5, 'missed events');
+        await publisher.emitWithAck('to', ['news'], [], { n: 6 });
+        await until(() => got.length >= 6, 'live event after recovery');
+        await new Promise((r) => setTimeout(r, 100));
+        assert.deepEqual(got, [1, 2, 3, 4, 5, 6]);
+
+        // Rooms came back too, and the server agrees it was recovered.
+        const me = await c.emitWithAck('whoami');
+        assert.deepEqual(me, { id, recovered: true });
+      });
+  });
+}
+
+test('an unknown private id starts a fresh session', async () => {
+  const c = connect({ transports: ['websocket'], reconnection: false,
+    auth: { pid: 'nonexistent', offset: '1' } });
+  await onceEvent(c, 'connect', T, 'connect');
+  assert.equal(c.recovered, false);
+});
