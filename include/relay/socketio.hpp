@@ -125,7 +125,7 @@ class broadcast {
 class socket {
  public:
   const std::string& id() const noexcept;
-  const std::string& nsp() const noexcept;
+  const std::string& nsp() const noexcept;  // the namespace it joined (a dynamic one's own name)
   const socketio::handshake& handshake() const noexcept;
   bool connected() const noexcept;
   // True when this connection resumed an earlier one (connection state recovery): same id,
@@ -238,6 +238,11 @@ class server {
 
   // Static namespace, created on first use ("/" exists from the start).
   namespace_ref of(std::string name);
+  // Dynamic namespaces (Node: io.of(/^\/room-\d+$/) or io.of((name, auth, next) => ...)): a
+  // CONNECT to a name no static namespace has creates it when `matches` says so; all of them
+  // share this parent's middlewares and connection handler, and a broadcast on the returned
+  // namespace_ref reaches every one. `matches` runs on the loops: it must be thread-safe.
+  namespace_ref of(std::function<bool(std::string_view name, const value& auth)> matches);
   namespace_ref sockets() { return of("/"); }
 
   // A bare Engine.IO endpoint at `path` (e.g. "/engine.io/"), beside Socket.IO's.

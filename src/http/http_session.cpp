@@ -117,6 +117,8 @@ void http_session::on_data(std::span<uint8_t> bytes) {
     pending_.erase(pending_.begin(), pending_.begin() + static_cast<ptrdiff_t>(used));
     if (pending_.empty()) std::vector<char>().swap(pending_);
   }
+  // A held request has no timeout of ours (hold() cancelled it); resume_after_hold re-arms.
+  if (held_by_ != nullptr) return;
   const bool started_new = !in_request_ || served_ != served_before;
   in_request_ = !pending_.empty();
   if (!in_request_) {

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <algorithm>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -110,6 +111,9 @@ int serve_main(int argc, char** argv) {
   cfg.on_loop_setup = [files](loop_setup& setup) { files->add_routes(setup.router); };
 
   // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
+  // One HTTP body limit for every route: Engine.IO announces (maxPayload) what it can take.
+  sio.max_http_buffer_size = std::min<uint64_t>(sio.max_http_buffer_size,
+                                                cfg.http.limits.max_body_bytes);
   sio.host = cfg.host;
   sio.port = cfg.port;
   sio.threads = cfg.threads;

@@ -38,8 +38,8 @@ pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
 // --- socket_state ---------------------------------------------------------------------------
 
 socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& cfg,
-                           std::string sid)
-    : runtime(rt), client(&c), config(cfg), id(std::move(sid)) {}
+                           std::string name, std::string sid)
+    : runtime(rt), client(&c), config(cfg), nsp(std::move(name)), id(std::move(sid)) {}
 
 socket_state::~socket_state() = default;
 
@@ -57,18 +57,18 @@ void socket_state::send_encoded(const encoded_packet& p) {
 void socket_state::join(const std::string& room) {
   if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
   rooms.push_back(room);
-  runtime.add_member(config.name, room, this);
+  runtime.add_member(nsp, room, this);
 }
 
 void socket_state::leave(std::string_view room) {
   auto it = std::find(rooms.begin(), rooms.end(), room);
   if (it == rooms.end()) return;
-  runtime.remove_member(config.name, *it, this);
+  runtime.remove_member(nsp, *it, this);
   rooms.erase(it);
 }
 
 void socket_state::leave_all() {
-  for (const std::string& r : rooms) runtime.remove_member(config.name, r, this);
+  for (const std::string& r : rooms) runtime.remove_member(nsp, r, this);
   rooms.clear();
 }
 
@@ -80,7 +80,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   if (notify_client && was_connected) {
     packet p;
     p.type = packet_type::disconnect;
-    p.nsp = config.name;
+    p.nsp = nsp;
     send(p);
   }
   connected = false;
@@ -94,7 +94,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     persisted_session ps;
     ps.sid = id;
     ps.pid = pid;
-    ps.nsp = config.name;
+    ps.nsp = nsp;
     ps.rooms = rooms;
     ps.data = data;
     store->persist(std::move(ps), runtime.loop().now_ms());
@@ -103,7 +103,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   // Pending acks die with the socket, without calling back (Node drops them too).
   acks.clear();
   client = nullptr;
-  c->sockets.erase(config.name);
+  c->sockets.erase(nsp);
   if (was_connected) {
     socket s(*this);
     const std::string why(reason);
@@ -126,7 +126,7 @@ void socket_state::run_middlewares() {
       if (err) {
         packet p;
         p.type = packet_type::connect_error;
-        p.nsp = self->config.name;
+        p.nsp = self->nsp;
         p.data = connect_error_body(*err);
         self->send(p);
         self->close("middleware error", false);
@@ -147,10 +147,10 @@ void socket_state::finish_connect() {
   old_rooms.swap(rooms);
   join(id);
   for (const std::string& r : old_rooms) join(r);
-  runtime.add_member(config.name, "", this);
+  runtime.add_member(nsp, "", this);
   packet p;
   p.type = packet_type::connect;
-  p.nsp = config.name;
+  p.nsp = nsp;
   json::object body{{"sid", id}};
   if (!pid.empty()) body.emplace_back("pid", pid);
   p.data = value(std::move(body));
@@ -158,7 +158,7 @@ void socket_state::finish_connect() {
   for (json::value& data : missed) {
     packet e;
     e.type = packet_type::event;
-    e.nsp = config.name;
+    e.nsp = nsp;
     e.data = std::move(data);
     send(e);
   }
@@ -243,14 +243,27 @@ void loop_runtime::remove_member(const std::string& nsp, const std::string& room
 void loop_runtime::for_each_target(const broadcast_spec& spec,
                                    const std::function<void(socket_state&)>& action) {
   std::vector<socket_state*> targets;
-  if (spec.rooms.empty()) {
-    auto it = members_.find(spec.nsp);
-    if (it == members_.end()) return;
-    targets.assign(it->second.begin(), it->second.end());
+  // A dynamic parent's broadcast goes to every child namespace it created.
+  std::vector<const std::string*> names;
+  if (spec.parent != nullptr) {
+    for (const auto& [name, members] : members_) {
+      if (!members.empty() && (*members.begin())->config.matches && &(*members.begin())->config == spec.parent) {
+        names.push_back(&name);
+      }
+    }
   } else {
-    auto n = rooms_.find(spec.nsp);
-    if (n == rooms_.end()) return;
-    std::unordered_set<socket_state*> seen;
+    names.push_back(&spec.nsp);
+  }
+  std::unordered_set<socket_state*> seen;
+  for (const std::string* nsp : names) {
+    if (spec.rooms.empty()) {
+      auto it = members_.find(*nsp);
+      if (it == members_.end()) continue;
+      targets.insert(targets.end(), it->second.begin(), it->second.end());
+      continue;
+    }
+    auto n = rooms_.find(*nsp);
+    if (n == rooms_.end()) continue;
     for (const std::string& room : spec.rooms) {
       auto r = n->second.find(room);
       if (r == n->second.end()) continue;
@@ -276,10 +289,21 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
 
 void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
   const size_t high_water = 64 * 1024;
+  std::unordered_map<std::string, encoded_packet> per_child;  // dynamic parents only
   for_each_target(spec, [&](socket_state& s) {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return;
     if (spec.is_volatile && s.client->session->buffered_bytes() > high_water) return;
-    s.send_encoded(*p);
+    if (s.nsp == p->raw.nsp) {
+      s.send_encoded(p->encoded);
+      return;
+    }
+    encoded_packet& e = per_child[s.nsp];
+    if (e.text.empty()) {
+      packet q = p->raw;
+      q.nsp = s.nsp;
+      e = encode(q);
+    }
+    s.send_encoded(e);
   });
 }
 
@@ -354,7 +378,8 @@ void loop_runtime::on_packet(client_state& c, packet& p) {
 }
 
 void loop_runtime::on_connect(client_state& c, packet& p) {
-  namespace_config* cfg = server_.find_namespace(p.nsp);
+  namespace_config* cfg = server_.resolve_namespace(
+      p.nsp, p.data && p.data->is_object() ? *p.data : value(json::object{}));
   if (cfg == nullptr) {
     packet err;
     err.type = packet_type::connect_error;
@@ -377,7 +402,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     }
   }
   auto s = std::make_shared<socket_state>(
-      *this, c, *cfg, restored ? restored->session.sid : engineio::generate_sid());
+      *this, c, *cfg, p.nsp, restored ? restored->session.sid : engineio::generate_sid());
   if (store != nullptr) s->pid = restored ? restored->session.pid : engineio::generate_sid();
   const engineio::handshake_info& info = c.session->handshake();
   s->hs.headers = info.headers;

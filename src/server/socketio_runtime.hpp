@@ -24,15 +24,18 @@ class loop_runtime;
 struct client_state;
 
 struct namespace_config {
-  std::string name;
+  std::string name;  // of a static namespace; a label for a dynamic parent
   std::vector<middleware> middlewares;
   connection_handler on_connection;
+  // Dynamic parent (Node: io.of(regex or function)): which names it creates on connect.
+  std::function<bool(std::string_view name, const json::value& auth)> matches;
 };
 
 // Who a broadcast goes to, and how.
 struct broadcast_spec {
   server_impl* server = nullptr;
   std::string nsp;
+  const namespace_config* parent = nullptr;  // set: every child namespace of this parent
   std::vector<std::string> rooms;   // empty: the whole namespace
   std::vector<std::string> except;  // rooms left out
   bool is_volatile = false;
@@ -41,8 +44,14 @@ struct broadcast_spec {
   unsigned origin_loop = 0;  // for local
 };
 
-// A packet as every recipient gets it: the text part and its binary attachments.
-using shared_packet = std::shared_ptr<const encoded_packet>;
+// A broadcast packet, encoded once: the text part and its binary attachments as every
+// recipient gets them (the raw packet is kept for a dynamic parent's children, whose
+// namespace names differ).
+struct broadcast_packet {
+  packet raw;
+  encoded_packet encoded;
+};
+using shared_packet = std::shared_ptr<const broadcast_packet>;
 
 struct pending_ack : core::timer {
   pending_ack(socket_state* s, uint64_t i, ack_callback c);
@@ -52,13 +61,14 @@ struct pending_ack : core::timer {
 };
 
 struct socket_state : std::enable_shared_from_this<socket_state> {
-  socket_state(loop_runtime& rt, client_state& client, namespace_config& config,
+  socket_state(loop_runtime& rt, client_state& client, namespace_config& config, std::string nsp,
                std::string id);
   ~socket_state();
 
   loop_runtime& runtime;
   client_state* client;  // null once disconnected
   namespace_config& config;
+  std::string nsp;  // this socket's namespace (a dynamic parent's child: not config.name)
   std::string id;
   socketio::handshake hs;
   value data;

@@ -1,5 +1,6 @@
 #include "server/socketio_server.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 
@@ -18,15 +19,33 @@ server_impl::~server_impl() { stop(); }
 namespace_config& server_impl::namespace_named(const std::string& name) {
   if (namespace_config* c = find_namespace(name)) return *c;
   if (server_) throw std::logic_error("socketio::server: namespaces are created before start()");
-  namespaces_.push_back(namespace_config{name, {}, {}});
+  namespaces_.push_back(namespace_config{name, {}, {}, {}});
   return namespaces_.back();
 }
 
 namespace_config* server_impl::find_namespace(const std::string& name) {
   for (namespace_config& c : namespaces_) {
-    if (c.name == name) return &c;
+    if (!c.matches && c.name == name) return &c;
   }
   return nullptr;
+}
+
+namespace_config* server_impl::resolve_namespace(const std::string& name,
+                                                 const json::value& auth) {
+  if (namespace_config* c = find_namespace(name)) return c;
+  for (namespace_config& c : namespaces_) {
+    if (c.matches && c.matches(name, auth)) return &c;
+  }
+  return nullptr;
+}
+
+namespace_config& server_impl::add_dynamic(
+    std::function<bool(std::string_view name, const json::value& auth)> matches) {
+  if (server_) throw std::logic_error("socketio::server: namespaces are created before start()");
+  namespaces_.push_back(
+      namespace_config{"(dynamic " + std::to_string(namespaces_.size()) + ")", {}, {},
+                       std::move(matches)});
+  return namespaces_.back();
 }
 
 loop_runtime* server_impl::current_runtime() noexcept {
@@ -62,6 +81,9 @@ void server_impl::start() {
   cfg.tls_cert = options_.tls_cert;
   cfg.tls_key = options_.tls_key;
   cfg.builtin_endpoints = false;
+  // A polling POST may carry up to maxHttpBufferSize: the HTTP layer must not refuse it first.
+  cfg.http.limits.max_body_bytes =
+      std::max<size_t>(cfg.http.limits.max_body_bytes, options_.max_http_buffer_size);
   start_with(std::move(cfg));
 }
 
@@ -135,7 +157,7 @@ void ack::operator()(args reply) const {
   // Once: the first reply wins (Node's ack callback is single-use too).
   packet p;
   p.type = packet_type::ack;
-  p.nsp = s->config.name;
+  p.nsp = s->nsp;
   p.id = static_cast<uint64_t>(id_);
   p.data = value(std::move(reply));
   id_ = -1;
@@ -143,7 +165,7 @@ void ack::operator()(args reply) const {
 }
 
 const std::string& socket::id() const noexcept { return st_->id; }
-const std::string& socket::nsp() const noexcept { return st_->config.name; }
+const std::string& socket::nsp() const noexcept { return st_->nsp; }
 const socketio::handshake& socket::handshake() const noexcept { return st_->hs; }
 bool socket::connected() const noexcept { return st_->connected; }
 bool socket::recovered() const noexcept { return st_->recovered; }
@@ -174,19 +196,21 @@ value event_data(std::string_view event, args a) {
 }  // namespace
 
 void socket::emit(std::string_view event, args a) {
+  // "connect", "disconnect", ...: socket.io clients drop a connection that sends them.
+  if (st_->client == nullptr || is_reserved_event(event)) return;
   packet p;
   p.type = packet_type::event;
-  p.nsp = st_->config.name;
+  p.nsp = st_->nsp;
   p.data = event_data(event, std::move(a));
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
     // Kept for replay, as a broadcast to the socket's own room (what Node does).
-    store->store(st_->config.name, {st_->id}, {}, *p.data, wall_ms());
+    store->store(st_->nsp, {st_->id}, {}, *p.data, wall_ms());
   }
   st_->send(p);
 }
 
 void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {
-  if (st_->client == nullptr) return;
+  if (st_->client == nullptr || is_reserved_event(event)) return;
   const uint64_t id = st_->next_ack_id++;
   auto pa = std::make_unique<detail::pending_ack>(st_, id, std::move(cb));
   if (timeout_ms > 0) {
@@ -196,7 +220,7 @@ void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint
   st_->acks.emplace(id, std::move(pa));
   packet p;
   p.type = packet_type::event;
-  p.nsp = st_->config.name;
+  p.nsp = st_->nsp;
   p.id = id;
   p.data = event_data(event, std::move(a));
   st_->send(p);
@@ -209,7 +233,7 @@ namespace {
 std::shared_ptr<detail::broadcast_spec> spec_for(detail::socket_state& s) {
   auto spec = std::make_shared<detail::broadcast_spec>();
   spec->server = &s.runtime.server();
-  spec->nsp = s.config.name;
+  spec->nsp = s.nsp;
   spec->origin_loop = s.runtime.index();
   spec->except.push_back(s.id);  // socket.to(...) / socket.broadcast leave the sender out
   return spec;
@@ -275,6 +299,7 @@ broadcast broadcast::local() const {
 }
 
 void broadcast::emit(std::string_view event, args a) const {
+  if (is_reserved_event(event)) return;  // see socket::emit
   packet p;
   p.type = packet_type::event;
   p.nsp = spec_->nsp;
@@ -283,11 +308,12 @@ void broadcast::emit(std::string_view event, args a) const {
     store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms());
   }
   // Encoded once, shared by every loop and every recipient.
-  auto encoded = std::make_shared<const encoded_packet>(encode(p));
+  auto encoded = std::make_shared<detail::broadcast_packet>();
+  encoded->encoded = encode(p);
+  encoded->raw = std::move(p);
   auto spec = spec_;
-  spec_->server->dispatch(spec_, [spec, encoded](detail::loop_runtime& rt) {
-    rt.deliver(*spec, encoded);
-  });
+  spec_->server->dispatch(spec_, [spec, shared = detail::shared_packet(std::move(encoded))](
+                                     detail::loop_runtime& rt) { rt.deliver(*spec, shared); });
 }
 
 void broadcast::sockets_join(std::string room) const {
@@ -331,29 +357,30 @@ const std::string& namespace_ref::name() const noexcept { return config_->name; 
 
 namespace {
 std::shared_ptr<detail::broadcast_spec> spec_for(detail::server_impl* s,
-                                                 const std::string& nsp) {
+                                                 const detail::namespace_config& config) {
   auto spec = std::make_shared<detail::broadcast_spec>();
   spec->server = s;
-  spec->nsp = nsp;
+  spec->nsp = config.name;
+  if (config.matches) spec->parent = &config;
   if (detail::loop_runtime* rt = s->current_runtime()) spec->origin_loop = rt->index();
   return spec;
 }
 }  // namespace
 
 broadcast namespace_ref::to(std::string room) const {
-  auto spec = spec_for(server_, config_->name);
+  auto spec = spec_for(server_, *config_);
   spec->rooms.push_back(std::move(room));
   return broadcast(std::move(spec));
 }
 
 broadcast namespace_ref::except(std::string room) const {
-  auto spec = spec_for(server_, config_->name);
+  auto spec = spec_for(server_, *config_);
   spec->except.push_back(std::move(room));
   return broadcast(std::move(spec));
 }
 
 void namespace_ref::emit(std::string_view event, args a) const {
-  broadcast(spec_for(server_, config_->name)).emit(event, std::move(a));
+  broadcast(spec_for(server_, *config_)).emit(event, std::move(a));
 }
 
 // server
@@ -362,6 +389,11 @@ server::server(server_options options)
     : impl_(std::make_unique<detail::server_impl>(std::move(options))) {}
 
 server::~server() = default;
+
+namespace_ref server::of(
+    std::function<bool(std::string_view name, const value& auth)> matches) {
+  return namespace_ref(impl_.get(), &impl_->add_dynamic(std::move(matches)));
+}
 
 namespace_ref server::of(std::string name) {
   if (name.empty() || name[0] != '/') name.insert(name.begin(), '/');

@@ -22,6 +22,10 @@ class server_impl {
 
   namespace_config& namespace_named(const std::string& name);
   namespace_config* find_namespace(const std::string& name);
+  // For a CONNECT: the static namespace, else the first dynamic parent that accepts the name.
+  namespace_config* resolve_namespace(const std::string& name, const json::value& auth);
+  namespace_config& add_dynamic(
+      std::function<bool(std::string_view name, const json::value& auth)> matches);
   const server_options& options() const noexcept { return options_; }
   recovery_store* recovery() noexcept { return recovery_.get(); }
 

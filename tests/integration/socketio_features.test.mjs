@@ -176,3 +176,17 @@ test('the server keeps serving others while a client sends garbage', async () =>
   const rooms = await withTimeout(good.emitWithAck('join', 'still-here'), T, 'good client');
   assert.ok(rooms.includes('still-here'));
 });
+
+test('dynamic namespaces: created on connect, a parent broadcast reaches every child', async () => {
+  const one = raw('/dyn-1', { transports: ['websocket'] });
+  const two = raw('/dyn-22', { transports: ['polling'] });
+  assert.deepEqual(await onceEvent(one, 'hello', T, 'hello /dyn-1'), ['/dyn-1']);
+  assert.deepEqual(await onceEvent(two, 'hello', T, 'hello /dyn-22'), ['/dyn-22']);
+  const heard = [one, two].map((c) => onceEvent(c, 'shouted', T, 'shouted'));
+  await one.emitWithAck('shout', 'to all children');
+  for (const h of await Promise.all(heard)) assert.deepEqual(h, ['to all children']);
+
+  const bad = raw('/dyn-x', { transports: ['websocket'] });
+  const [err] = await onceEvent(bad, 'connect_error', T, 'connect_error for /dyn-x');
+  assert.equal(err.message, 'Invalid namespace');
+});

@@ -119,6 +119,21 @@ int main(int argc, char** argv) {
   relay::socketio::server io(options);
   install_main(io.of("/"));
   io.of("/admin").use([](socket&, next_fn next) { next(error{"admins only", value()}); });
+  // Dynamic namespaces: any "/dyn-<digits>"; a broadcast on the parent reaches all of them.
+  namespace_ref dyn = io.of([](std::string_view name, const value&) {
+    if (name.size() <= 5 || name.substr(0, 5) != "/dyn-") return false;
+    for (char c : name.substr(5)) {
+      if (c < '0' || c > '9') return false;
+    }
+    return true;
+  });
+  dyn.on_connection([dyn](socket& s) {
+    s.emit("hello", {s.nsp()});
+    s.on("shout", [dyn](socket&, args& a, ack reply) {
+      dyn.emit("shouted", {a.empty() ? value() : a[0]});
+      if (reply) reply({});
+    });
+  });
   io.start();
   std::printf("listening on 127.0.0.1:%u (%u threads)\n", io.port(), io.threads());
   std::fflush(stdout);

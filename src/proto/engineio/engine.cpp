@@ -4,6 +4,7 @@
 
 #include "http/http_session.hpp"
 #include "proto/engineio/handshake_error.hpp"
+#include "proto/engineio/open_packet.hpp"
 #include "proto/engineio/query.hpp"
 #include "proto/engineio/sid.hpp"
 
@@ -88,7 +89,7 @@ void engine::reject(http::http_session& http, handshake_error e, const std::stri
 }
 
 handshake_info engine::capture_handshake(const http::request& req,
-                                         const http::http_session&) const {
+                                         const http::http_session& http) const {
   handshake_info info;
   info.headers.reserve(req.headers.size());
   for (const http::header_field& f : req.headers) {
@@ -97,24 +98,17 @@ handshake_info engine::capture_handshake(const http::request& req,
     info.headers.emplace_back(std::move(name), std::string(f.value));
   }
   info.url = std::string(req.target);
+  info.secure = http.is_tls();
   info.query = std::string(req.query);
   info.issued_ms = loop_.now_ms();
   return info;
 }
 
-std::string engine::open_packet(const std::string& sid, bool can_upgrade) const {
-  // Key order as the Node server writes it: sid, upgrades, pingInterval, pingTimeout,
-  // maxPayload.
-  std::string p = "0{\"sid\":\"";
-  p.append(sid).append("\",\"upgrades\":[");
-  if (can_upgrade) p.append("\"websocket\"");
-  p.append("],\"pingInterval\":")
-      .append(std::to_string(options_->ping_interval_ms))
-      .append(",\"pingTimeout\":")
-      .append(std::to_string(options_->ping_timeout_ms))
-      .append(",\"maxPayload\":")
-      .append(std::to_string(options_->max_payload))
-      .append("}");
+std::string engine::open_packet(const std::string& sid, bool upgrade) const {
+  std::string p = "0";
+  encode_open_packet(sid, upgrade ? can_upgrade::yes : can_upgrade::no,
+                     options_->ping_interval_ms, options_->ping_timeout_ms, options_->max_payload,
+                     p);
   return p;
 }
 
@@ -139,6 +133,11 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
   const bool websocket = q.transport == transport_kind::websocket;
   if ((websocket && !options_->allow_websocket) || (!websocket && !options_->allow_polling)) {
     reject(http, handshake_error::unknown_transport, cors);
+    return;
+  }
+  if (websocket && !ws::is_websocket_upgrade(req)) {
+    // Node: transport=websocket on a plain HTTP request is a bad request (code 3), not 426.
+    reject(http, handshake_error::bad_request, cors);
     return;
   }
   if (!q.has_sid) {

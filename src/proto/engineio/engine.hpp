@@ -109,7 +109,7 @@ class engine final : private ws::behavior {
   void reject(http::http_session& http, handshake_error e, const std::string& cors);
   std::string cors_headers(const http::request& req) const;
   handshake_info capture_handshake(const http::request& req, const http::http_session& http) const;
-  std::string open_packet(const std::string& sid, bool can_upgrade) const;
+  std::string open_packet(const std::string& sid, bool upgrade) const;
 
   core::event_loop& loop_;
   unsigned loop_index_;
