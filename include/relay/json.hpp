@@ -171,7 +171,7 @@ struct parse_error {
 
 struct parse_options {
   // Deepest nesting of arrays/objects: 0 allows only a scalar, 1 allows [1] but not [[1]].
-  // Values above 1000 count as 1000 (simdjson's own stack holds 1024).
+  // Values above 256 count as 256 (the parser recurses once per level).
   uint32_t max_depth = 32;
   size_t max_size = size_t{16} << 20;
 };

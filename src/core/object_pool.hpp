@@ -9,10 +9,14 @@
 // packed: RSS per idle connection is then the object's size, not the object plus a hole.
 //
 // Blocks go back to the free list of the thread that frees them; slabs are never returned to
-// the system (a connection spike's memory is reused by the next spike).
+// the system (a connection spike's memory is reused by the next spike). Every slab is also
+// recorded in a process-wide list, so that it stays reachable after its thread exits (objects
+// may be freed later, on another thread) and leak checkers see it as in use, not leaked.
 #include <cstddef>
 #include <cstdlib>
+#include <mutex>
 #include <new>
+#include <vector>
 
 namespace relay::core {
 
@@ -45,12 +49,19 @@ class object_pool {
   struct block {
     block* next;
   };
+  static void record_slab(void* slab) {
+    static std::mutex mu;
+    static auto* slabs = new std::vector<void*>();  // never destroyed: reachable to the end
+    std::lock_guard lock(mu);
+    slabs->push_back(slab);
+  }
   struct state {
     block* free = nullptr;
     void refill() {
       void* slab = std::aligned_alloc(Align < alignof(void*) ? alignof(void*) : Align,
                                       kBlockSize * kBlocksPerSlab);
       if (slab == nullptr) throw std::bad_alloc();
+      record_slab(slab);
       auto* bytes = static_cast<std::byte*>(slab);
       // Thread the blocks in address order so consecutive connections are neighbours.
       for (size_t i = kBlocksPerSlab; i-- > 0;) {

@@ -22,7 +22,8 @@ namespace od = simdjson::ondemand;
 constexpr size_t kRetainedSize = size_t{1} << 20;
 // simdjson 3.0.1 On-Demand does not enforce a depth limit itself (its parser holds 1024 levels
 // and the "[...]" wrapper takes one): deeper limits are clamped to this.
-constexpr uint32_t kMaxDepthCap = 1000;
+// Recursion depth bound: a loop thread's stack must hold it even with sanitizer-sized frames.
+constexpr uint32_t kMaxDepthCap = 256;
 // An object this large switches duplicate-key detection from a scan to a hash map.
 constexpr size_t kLinearKeyScan = 16;
 
