@@ -9,11 +9,17 @@ const out = process.argv[2];
 const opts = {};
 for (let i = 3; i + 1 < process.argv.length; i += 2) opts[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 
-const SERVERS = [
+const WS_SERVERS = [
   ['relay', 'relay'],
   ['node', 'node ws'],
   ['raw', 'raw tcp'],
 ];
+// Socket.IO over Engine.IO v4 (WebSocket transport): examples/bench_server vs bench/node/sio_server.mjs.
+const SIO_SERVERS = [
+  ['relay-sio', 'relay socket.io'],
+  ['node-sio', 'node socket.io'],
+];
+const SERVERS = [...WS_SERVERS, ...SIO_SERVERS];
 const ECHO = [
   ['echo-100c-32b-p1', '100 conns × 32 B, 1 in flight'],
   ['echo-100c-1024b-p1', '100 conns × 1 KiB, 1 in flight'],
@@ -26,6 +32,22 @@ const BROADCAST = [
   ['broadcast-1000s-20b-p16', '1000 subscribers × 20 B, 16 in flight'],
   ['broadcast-1000s-1024b-p16', '1000 subscribers × 1 KiB, 16 in flight'],
 ];
+const SIO_ECHO = [
+  ['echo-100c-32b-p1', '100 conns × 32 B, 1 in flight'],
+  ['echo-1000c-32b-p1', '1000 conns × 32 B, 1 in flight'],
+  ['echo-100c-32b-p16', '100 conns × 32 B, 16 in flight'],
+];
+const SIO_BROADCAST = [['broadcast-1000s-20b-p16', '1000 subscribers × 20 B, 16 in flight']];
+const SIO_HANDSHAKE = ['handshake-c64', 'handshakes, 64 concurrent'];
+// Relay/Node targets for the Socket.IO workloads (minimum ratio), and the idle memory budget.
+const SIO_TARGETS = {
+  'echo-100c-32b-p1': 4,
+  'echo-1000c-32b-p1': 4,
+  'echo-100c-32b-p16': 30,
+  'broadcast-1000s-20b-p16': 15,
+  'handshake-c64': 5,
+};
+const SIO_IDLE_TARGET_KIB = 1;
 const SATURATED_CPU = 95;  // load generator CPU % above which a figure is only a lower bound
 
 // results[server][scenario] = the load generator's JSON (or {failed: true})
@@ -44,7 +66,8 @@ for (const [server] of SERVERS) {
   }
 }
 for (const s of Object.keys(results)) if (!Object.keys(results[s]).length) delete results[s];
-const present = SERVERS.filter(([s]) => results[s]);
+const present = WS_SERVERS.filter(([s]) => results[s]);
+const presentSio = SIO_SERVERS.filter(([s]) => results[s]);
 
 const notes = [];
 const noteFor = (server, key, r) => {
@@ -54,7 +77,8 @@ const noteFor = (server, key, r) => {
     notes.push(`${server} ${key}: ${e.total} errors (connect ${e.connect}, handshake ${e.handshake}, ` +
       `protocol ${e.protocol}, closed ${e.closed}, timeouts ${e.timeouts})` +
       (e.closed ? ` — closes: ${e.closed_by_frame ?? 0} by close frame (last code ` +
-        `${e.last_close_code ?? '?'}), ${e.closed_by_eof ?? 0} by FIN, ${e.closed_by_reset ?? 0} by reset` : ''));
+        `${e.last_close_code ?? '?'}), ${e.closed_by_eof ?? 0} by FIN, ${e.closed_by_reset ?? 0} by reset` +
+        (e.closed_by_disconnect ? `, ${e.closed_by_disconnect} by Socket.IO/Engine.IO disconnect` : '') : ''));
     marks.push('†');
   }
   if (r.client_cpu_percent >= SATURATED_CPU) {
@@ -87,6 +111,26 @@ const ratio = (a, b, key) => {
 };
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const header = (cells) => [row(cells), row(cells.map(() => '---'))];
+
+const idle = (s) => get(s, 'idle');
+const perConn = (s) => {
+  const r = idle(s);
+  if (!ok(r)) return null;
+  return ((r.rss_after_kib - r.rss_before_kib) / r.connections);
+};
+const perConnCell = (s) => {
+  const v = perConn(s);
+  if (v === null) return idle(s)?.failed ? 'failed' : '–';
+  const r = idle(s);
+  const mark = r.bench?.failed > 0 || r.bench?.open < r.connections ? '†' : '';
+  if (mark) notes.push(`${s} idle: ${r.opened}`);
+  if (r.bench?.errors?.total > 0) noteFor(s, 'idle', r.bench);
+  return v.toFixed(2) + mark;
+};
+const rssCell = (s) => {
+  const r = idle(s);
+  return ok(r) ? `${(r.rss_before_kib / 1024).toFixed(1)} → ${(r.rss_after_kib / 1024).toFixed(1)}` : '–';
+};
 
 const lines = [];
 const cpuModel = (() => {
@@ -124,22 +168,6 @@ if (config.cpu_busy_percent_at_start > 10) {
     'other work shared the cores, so these figures are noise, not measurements.**', '');
 }
 
-const echoServers = present.map(([s, l]) => [s, l]);
-lines.push('## Echo throughput (messages/s, higher is better)', '');
-{
-  const cols = ['scenario', ...echoServers.map(([, l]) => l)];
-  if (results.relay && results.node) cols.push('relay/node');
-  if (results.relay && results.raw) cols.push('relay/raw tcp');
-  lines.push(...header(cols));
-  for (const [key, label] of ECHO) {
-    const cells = [label, ...echoServers.map(([s]) => rateCell(s, key))];
-    if (results.relay && results.node) cells.push(ratio('relay', 'node', key));
-    if (results.relay && results.raw) cells.push(ratio('relay', 'raw', key));
-    lines.push(row(cells));
-  }
-  lines.push('');
-}
-
 // Messages per CPU-second of the server: what the server costs per message whether or not the
 // generator limited the rate (the CPU share covers set-up and warm-up too, so it is approximate).
 const perCpu = (r) => (ok(r) && r.server_cpu_percent > 0 ? r.rate / (r.server_cpu_percent / 100) : null);
@@ -152,25 +180,44 @@ const cpuRatio = (a, b, key) => {
   const va = perCpu(get(a, key)), vb = perCpu(get(b, key));
   return va && vb ? `${(va / vb).toFixed(2)}×` : '–';
 };
-if (results.relay && (results.node || results.raw)) {
-  lines.push('## Server efficiency (messages per second of server CPU; server CPU share in brackets)', '');
-  const cols = ['scenario', ...echoServers.map(([, l]) => l)];
-  if (results.node) cols.push('relay/node');
-  if (results.raw) cols.push('relay/raw tcp');
-  lines.push(...header(cols));
-  for (const [key, label] of [...ECHO, ...BROADCAST, ['handshake-c64', 'handshakes, 64 concurrent']]) {
-    const cells = [label, ...echoServers.map(([s]) => cpuCell(s, key))];
-    if (results.node) cells.push(cpuRatio('relay', 'node', key));
-    if (results.raw) cells.push(cpuRatio('relay', 'raw', key));
-    lines.push(row(cells));
+
+const echoServers = present.map(([s, l]) => [s, l]);
+if (echoServers.length) {
+  lines.push('## Echo throughput (messages/s, higher is better)', '');
+  {
+    const cols = ['scenario', ...echoServers.map(([, l]) => l)];
+    if (results.relay && results.node) cols.push('relay/node');
+    if (results.relay && results.raw) cols.push('relay/raw tcp');
+    lines.push(...header(cols));
+    for (const [key, label] of ECHO) {
+      const cells = [label, ...echoServers.map(([s]) => rateCell(s, key))];
+      if (results.relay && results.node) cells.push(ratio('relay', 'node', key));
+      if (results.relay && results.raw) cells.push(ratio('relay', 'raw', key));
+      lines.push(row(cells));
+    }
+    lines.push('');
   }
+
+  if (results.relay && (results.node || results.raw)) {
+    lines.push('## Server efficiency (messages per second of server CPU; server CPU share in brackets)', '');
+    const cols = ['scenario', ...echoServers.map(([, l]) => l)];
+    if (results.node) cols.push('relay/node');
+    if (results.raw) cols.push('relay/raw tcp');
+    lines.push(...header(cols));
+    for (const [key, label] of [...ECHO, ...BROADCAST, ['handshake-c64', 'handshakes, 64 concurrent']]) {
+      const cells = [label, ...echoServers.map(([s]) => cpuCell(s, key))];
+      if (results.node) cells.push(cpuRatio('relay', 'node', key));
+      if (results.raw) cells.push(cpuRatio('relay', 'raw', key));
+      lines.push(row(cells));
+    }
+    lines.push('');
+  }
+
+  lines.push('## Echo latency (µs, p50 / p99)', '');
+  lines.push(...header(['scenario', ...echoServers.map(([, l]) => l)]));
+  for (const [key, label] of ECHO) lines.push(row([label, ...echoServers.map(([s]) => latCell(s, key))]));
   lines.push('');
 }
-
-lines.push('## Echo latency (µs, p50 / p99)', '');
-lines.push(...header(['scenario', ...echoServers.map(([, l]) => l)]));
-for (const [key, label] of ECHO) lines.push(row([label, ...echoServers.map(([s]) => latCell(s, key))]));
-lines.push('');
 
 const wsServers = present.filter(([s]) => s !== 'raw');
 if (wsServers.length) {
@@ -199,12 +246,6 @@ if (wsServers.length) {
   if (both) hl.push('');
   lines.push(row(hl), '');
 
-  const idle = (s) => get(s, 'idle');
-  const perConn = (s) => {
-    const r = idle(s);
-    if (!ok(r)) return null;
-    return ((r.rss_after_kib - r.rss_before_kib) / r.connections);
-  };
   const n = wsServers.map(([s]) => idle(s)).find(ok)?.connections ?? '?';
   const w = wsServers.map(([s]) => idle(s)).find(ok)?.warmup_connections ?? 0;
   const warm = w ? ` after a warm-up of ${Number(w).toLocaleString('en-US')} opened and closed` : '';
@@ -212,21 +253,111 @@ if (wsServers.length) {
   const mcols = ['', ...wsServers.map(([, l]) => l)];
   if (both) mcols.push('relay/node');
   lines.push(...header(mcols));
-  const pc = ['KiB per connection', ...wsServers.map(([s]) => {
-    const v = perConn(s);
-    if (v === null) return idle(s)?.failed ? 'failed' : '–';
-    const r = idle(s);
-    const mark = r.bench?.failed > 0 || r.bench?.open < r.connections ? '†' : '';
-    if (mark) notes.push(`${s} idle: ${r.opened}`);
-    return v.toFixed(2) + mark;
-  })];
+  const pc = ['KiB per connection', ...wsServers.map(([s]) => perConnCell(s))];
   if (both) pc.push(perConn('relay') !== null && perConn('node') ? `${(perConn('relay') / perConn('node')).toFixed(2)}×` : '–');
   lines.push(row(pc));
-  const rss = ['RSS before → after (MiB)', ...wsServers.map(([s]) => {
-    const r = idle(s);
-    return ok(r) ? `${(r.rss_before_kib / 1024).toFixed(1)} → ${(r.rss_after_kib / 1024).toFixed(1)}` : '–';
-  })];
+  const rss = ['RSS before → after (MiB)', ...wsServers.map(([s]) => rssCell(s))];
   if (both) rss.push('');
+  lines.push(row(rss), '');
+}
+
+// --- Socket.IO --------------------------------------------------------------------------------
+const ratioValue = (a, b, key) => {
+  const ra = get(a, key), rb = get(b, key);
+  return ok(ra) && ok(rb) && rb.rate ? ra.rate / rb.rate : null;
+};
+const cpuRatioValue = (a, b, key) => {
+  const va = perCpu(get(a, key)), vb = perCpu(get(b, key));
+  return va && vb ? va / vb : null;
+};
+// "≥ 4× ✓": the target, and whether the ratio beside it meets it.
+const targetCell = (key, value) => {
+  const t = SIO_TARGETS[key];
+  if (t === undefined) return '';
+  if (value === null) return `≥ ${t}×`;
+  return `≥ ${t}× ${value >= t ? '✓' : '✗'}`;
+};
+const times = (v) => (v === null ? '–' : `${v.toFixed(2)}×`);
+if (presentSio.length) {
+  const both = results['relay-sio'] && results['node-sio'];
+  const cols = (first) => {
+    const c = [first, ...presentSio.map(([, l]) => l)];
+    if (both) c.push('relay/node', 'target');
+    return c;
+  };
+  const withRatio = (cells, key, value) => {
+    if (both) cells.push(times(value), targetCell(key, value));
+    return cells;
+  };
+  lines.push('## Socket.IO', '');
+  lines.push('Relay\'s Socket.IO server (`examples/bench_server`, 1 thread) against Node\'s `socket.io` 4.8 ' +
+    '(`bench/node/sio_server.mjs`, default options), the same app on both: every client joins room "s" ' +
+    'unless its handshake query has `pub=1`; `echo` is answered with `socket.emit("echo", data)`, `pub` does ' +
+    '`io.to("s").emit("m", data)`. The generator connects with `transports: ["websocket"]` semantics ' +
+    '(`GET /socket.io/?EIO=4&transport=websocket`, then Engine.IO OPEN, CONNECT `40`, its answer) and sends ' +
+    '`42["echo",<data>]` / `42["pub",<data>]`; the size is that of the string argument.', '');
+
+  lines.push('### Socket.IO echo throughput (messages/s, higher is better)', '');
+  lines.push(...header(cols('scenario')));
+  for (const [key, label] of SIO_ECHO) {
+    lines.push(row(withRatio([label, ...presentSio.map(([s]) => rateCell(s, key))], key,
+      ratioValue('relay-sio', 'node-sio', key))));
+  }
+  lines.push('');
+
+  lines.push('### Socket.IO server efficiency (per second of server CPU; server CPU share in brackets)', '');
+  lines.push(...header(cols('scenario')));
+  for (const [key, label] of [...SIO_ECHO, ...SIO_BROADCAST, SIO_HANDSHAKE]) {
+    lines.push(row(withRatio([label, ...presentSio.map(([s]) => cpuCell(s, key))], key,
+      cpuRatioValue('relay-sio', 'node-sio', key))));
+  }
+  lines.push('');
+
+  lines.push('### Socket.IO echo latency (µs, p50 / p99)', '');
+  lines.push(...header(['scenario', ...presentSio.map(([, l]) => l)]));
+  for (const [key, label] of SIO_ECHO) lines.push(row([label, ...presentSio.map(([s]) => latCell(s, key))]));
+  lines.push('');
+
+  lines.push('### Socket.IO broadcast (deliveries/s, higher is better)', '');
+  {
+    const c = cols('scenario');
+    c.push(...presentSio.map(([, l]) => `${l} p50 / p99 µs`));
+    lines.push(...header(c));
+    for (const [key, label] of SIO_BROADCAST) {
+      const cells = withRatio([label, ...presentSio.map(([s]) => rateCell(s, key))], key,
+        ratioValue('relay-sio', 'node-sio', key));
+      cells.push(...presentSio.map(([s]) => latCell(s, key)));
+      lines.push(row(cells));
+    }
+  }
+  lines.push('');
+
+  const [hkey] = SIO_HANDSHAKE;
+  lines.push('### Socket.IO handshakes (connect + upgrade + Engine.IO OPEN + CONNECT answered + close, 64 concurrent)', '');
+  lines.push(...header(cols('')));
+  lines.push(row(withRatio(['handshakes/s', ...presentSio.map(([s]) => rateCell(s, hkey))], hkey,
+    ratioValue('relay-sio', 'node-sio', hkey))));
+  const hl = ['latency p50 / p99 µs', ...presentSio.map(([s]) => latCell(s, hkey))];
+  if (both) hl.push('', '');
+  lines.push(row(hl), '');
+
+  const sn = presentSio.map(([s]) => idle(s)).find(ok);
+  const warm = sn?.warmup_connections ?
+    ` after a warm-up of ${Number(sn.warmup_connections).toLocaleString('en-US')} opened and closed` : '';
+  lines.push(`### Socket.IO memory: server RSS per idle connection (${Number(sn?.connections ?? 0).toLocaleString('en-US')} ` +
+    `connections${warm}, lower is better)`, '');
+  const mcols = ['', ...presentSio.map(([, l]) => l)];
+  if (both) mcols.push('relay/node');
+  mcols.push('target (relay)');
+  lines.push(...header(mcols));
+  const pc = ['KiB per connection', ...presentSio.map(([s]) => perConnCell(s))];
+  if (both) pc.push(perConn('relay-sio') !== null && perConn('node-sio') ? `${(perConn('relay-sio') / perConn('node-sio')).toFixed(2)}×` : '–');
+  const rk = perConn('relay-sio');
+  pc.push(`≤ ${SIO_IDLE_TARGET_KIB} KiB${rk === null ? '' : rk <= SIO_IDLE_TARGET_KIB ? ' ✓' : ' ✗'}`);
+  lines.push(row(pc));
+  const rss = ['RSS before → after (MiB)', ...presentSio.map(([s]) => rssCell(s))];
+  if (both) rss.push('');
+  rss.push('');
   lines.push(row(rss), '');
 }
 

@@ -1,8 +1,15 @@
 #!/usr/bin/env bash
 # `make bench`: the same workloads against Relay, the Node.js `ws` server and a raw TCP echo
-# server (the box's physical limit), one server at a time, the server pinned to one core and
-# the load generator (`relay bench`) to the other. Writes build/bench/results.{md,json}; see
-# docs/benchmarks.md for what each figure means.
+# server (the box's physical limit), then the Socket.IO workloads against Relay's Socket.IO
+# server (examples/bench_server) and Node's `socket.io` 4.8 (bench/node/sio_server.mjs), one
+# server at a time, the server pinned to one core and the load generator (`relay bench`, with
+# `--protocol socketio` for the latter two) to the other. Writes build/bench/results.{md,json};
+# see docs/benchmarks.md for what each figure means.
+#
+# Servers (BENCH_SERVERS): relay, node, raw: WebSocket echo/broadcast/handshake/idle;
+# relay-sio, node-sio: Socket.IO over Engine.IO v4 (WebSocket transport only): echo ("echo"
+# events), broadcast (a pub=1 client emits "pub", the room "s" receives "m"), handshakes
+# (upgrade + Engine.IO OPEN + CONNECT answered + close) and RSS per idle Socket.IO connection.
 #
 # Environment:
 #   BENCH_SECONDS=5            measured seconds per scenario
@@ -10,8 +17,9 @@
 #   BENCH_QUICK=1              smoke run: 1 s per scenario, 1,000 idle connections
 #   BENCH_IDLE_CONNECTIONS=10000
 #   BENCH_IDLE_WARMUP=1000     connections opened and closed before the RSS baseline
-#   BENCH_SERVERS="relay node raw"   which servers to run
+#   BENCH_SERVERS="relay node raw relay-sio node-sio"   which servers to run
 #   RELAY_BIN=build/release/relay    the server under test (`relay serve`)
+#   RELAY_SIO_BIN=build/release/examples/bench_server   Relay's Socket.IO benchmark app
 #   BENCH_CMD="<RELAY_BIN> bench"    the load generator command
 #   BENCH_SERVER_CPU=0 BENCH_CLIENT_CPU=1   cores for taskset
 #   BENCH_OUT=build/bench
@@ -32,8 +40,9 @@ else
 fi
 IDLE_HOLD=3  # the server's RSS is sampled 1 s after all connections are open
 IDLE_WARMUP=${BENCH_IDLE_WARMUP:-1000}
-SERVERS=${BENCH_SERVERS:-relay node raw}
+SERVERS=${BENCH_SERVERS:-relay node raw relay-sio node-sio}
 RELAY_BIN=${RELAY_BIN:-$ROOT/build/release/relay}
+RELAY_SIO_BIN=${RELAY_SIO_BIN:-$ROOT/build/release/examples/bench_server}
 read -r -a BENCH <<< "${BENCH_CMD:-$RELAY_BIN bench}"
 OUT=${BENCH_OUT:-$ROOT/build/bench}
 SERVER_CPU=${BENCH_SERVER_CPU:-0}
@@ -73,6 +82,8 @@ server_command() {  # server name -> command words
     relay) echo "$RELAY_BIN serve --host 127.0.0.1 --port 0 --threads 1" ;;
     node) echo "node $ROOT/bench/node/ws_server.mjs 0" ;;
     raw) echo "$RAW_SERVER 0" ;;
+    relay-sio) echo "$RELAY_SIO_BIN --host 127.0.0.1 --port 0 --threads 1" ;;
+    node-sio) echo "node $ROOT/bench/node/sio_server.mjs 0" ;;
   esac
 }
 
@@ -81,6 +92,9 @@ server_available() {
     relay) [[ -x $RELAY_BIN ]] ;;
     node) [[ -d $ROOT/node_modules/ws ]] ;;
     raw) true ;;
+    relay-sio) [[ -x $RELAY_SIO_BIN ]] ;;
+    node-sio) [[ -d $ROOT/node_modules/socket.io ]] ;;
+    *) log "bench: unknown server '$1' (BENCH_SERVERS: relay node raw relay-sio node-sio)"; false ;;
   esac
 }
 
@@ -175,8 +189,11 @@ run_bench() {
 }
 
 # RSS per idle WebSocket: a fresh server, VmRSS before and 1 s after all N are open.
+# run_idle server url [generator args, e.g. --protocol socketio]
 run_idle() {
   local server=$1 url=$2 dir="$OUT/runs/$1" errf="$OUT/logs/$1-idle.err"
+  shift 2
+  local extra=("$@")
   mkdir -p "$dir"
   log "  $server idle-$IDLE_N"
   stop_server
@@ -186,13 +203,13 @@ run_idle() {
   # buffers, TLS/crypto tables, JIT, pools) are in the baseline and the figure is the marginal
   # cost of one more idle connection, the number that scales with the fleet.
   if [[ $IDLE_WARMUP -gt 0 ]]; then
-    timeout -k 5 -s INT 60 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle --url "$url" \
+    timeout -k 5 -s INT 60 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle "${extra[@]}" --url "$url" \
       --connections "$IDLE_WARMUP" --hold 0 --json > /dev/null 2>> "$errf" || true
   fi
   sleep 0.5
   local before after outf="$dir/idle.out"
   before=$(vmrss_kib "$SERVER_PID")
-  timeout -k 5 -s INT 120 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle --url "$url" \
+  timeout -k 5 -s INT 120 "${PIN_CLIENT[@]}" "${BENCH[@]}" idle "${extra[@]}" --url "$url" \
     --connections "$IDLE_N" --hold "$IDLE_HOLD" --json > "$outf" 2> "$errf" &
   CLIENT_PID=$!
   local opened=""
@@ -224,6 +241,33 @@ run_idle() {
   stop_server
 }
 
+# The Socket.IO workloads: the same app on both servers (see bench/node/sio_server.mjs), the
+# generator speaking Socket.IO v5 over Engine.IO v4 on the WebSocket transport only.
+run_sio_server() {
+  local server=$1
+  local common=(--duration "$RUN_SECONDS" --warmup "$WARMUP") sio=(--protocol socketio)
+
+  # Idle first, on a fresh process, so the RSS baseline has no allocator leftovers.
+  run_idle "$server" "ws://127.0.0.1:PORT/" "${sio[@]}"
+
+  start_server "$server" || return 0
+  local conns size pipeline
+  for spec in 100:32:1 1000:32:1 100:32:16; do
+    IFS=: read -r conns size pipeline <<< "$spec"
+    ensure_server "$server" || return 0
+    run_bench "$server" "echo-${conns}c-${size}b-p${pipeline}" echo "${sio[@]}" \
+      --url "ws://127.0.0.1:$PORT/" --connections "$conns" --size "$size" \
+      --pipeline "$pipeline" "${common[@]}"
+  done
+  ensure_server "$server" || return 0
+  run_bench "$server" "broadcast-1000s-20b-p16" broadcast "${sio[@]}" \
+    --url "ws://127.0.0.1:$PORT/" --subscribers 1000 --size 20 --pipeline 16 "${common[@]}"
+  ensure_server "$server" || return 0
+  run_bench "$server" "handshake-c64" handshake "${sio[@]}" --url "ws://127.0.0.1:$PORT/" \
+    --concurrency 64 "${common[@]}"
+  stop_server
+}
+
 run_server() {
   local server=$1
   if ! server_available "$server"; then
@@ -231,6 +275,10 @@ run_server() {
     return 0
   fi
   log "bench: $server"
+  if [[ $server == *-sio ]]; then
+    run_sio_server "$server"
+    return 0
+  fi
   local common=(--duration "$RUN_SECONDS" --warmup "$WARMUP")
   local echo_url="ws://127.0.0.1:PORT/echo" echo_extra=()
 

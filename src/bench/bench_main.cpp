@@ -18,6 +18,7 @@
 #include "bench/load_worker.hpp"
 #include "bench/payload_stamp.hpp"
 #include "bench/run_config.hpp"
+#include "bench/sio_packets.hpp"
 
 namespace relay::bench {
 namespace {
@@ -77,7 +78,23 @@ struct cli_urls {
 // Checks the combination of options that CLI11 cannot express; returns an error or "".
 std::string validate(run_config& c, const cli_urls& urls) {
   std::string error;
-  if (c.kind == scenario::broadcast) {
+  const bool sio = c.protocol == wire_protocol::socketio;
+  if (c.kind == scenario::broadcast && sio) {
+    // One Socket.IO endpoint: the publisher is the client whose handshake query has pub=1.
+    if (urls.url.empty()) return "broadcast --protocol socketio needs --url ws://host:port[/path]";
+    if (!urls.pub_url.empty() || !urls.sub_url.empty())
+      return "--pub-url/--sub-url are for --protocol ws; with socketio give --url";
+    if (!parse_bench_url(urls.url, &c.url, &error)) return "--url: " + error;
+    if (c.url.scheme != url_scheme::ws) return "--protocol socketio needs a ws:// URL";
+    c.pub_url = c.url;
+    c.pub_url.path = sio_request_path(c.url.path, sio_role::publisher);
+    c.sub_url = c.url;
+    c.sub_url.path = sio_request_path(c.url.path, sio_role::member);
+  } else if (c.kind == scenario::broadcast) {
+    if (!urls.url.empty())
+      return "broadcast --protocol ws takes --pub-url and --sub-url, not --url";
+    if (urls.pub_url.empty() || urls.sub_url.empty())
+      return "broadcast needs --pub-url and --sub-url (or --protocol socketio and --url)";
     if (!parse_bench_url(urls.pub_url, &c.pub_url, &error)) return "--pub-url: " + error;
     if (!parse_bench_url(urls.sub_url, &c.sub_url, &error)) return "--sub-url: " + error;
     if (c.pub_url.scheme != url_scheme::ws || c.sub_url.scheme != url_scheme::ws)
@@ -87,7 +104,10 @@ std::string validate(run_config& c, const cli_urls& urls) {
     if (c.url.scheme == url_scheme::tcp) c.raw = true;
     if (c.raw && c.kind != scenario::echo) return "--raw / tcp:// is only for echo";
     if (c.raw && c.url.scheme != url_scheme::tcp) return "--raw needs a tcp://host:port URL";
+    if (sio && c.raw) return "--protocol socketio needs a ws:// URL (no --raw / tcp://)";
+    if (sio) c.url.path = sio_request_path(c.url.path, sio_role::member);
   }
+  if (sio && c.binary) return "--binary: the Socket.IO workloads send text events";
   if (c.raw && c.size == 0) return "--size: raw echo needs messages of at least 1 byte";
   if (c.size > kMaxMessageSize) return "--size: at most 64 MiB";
   if (c.threads > c.connections && c.kind != scenario::broadcast) c.threads = c.connections;
@@ -95,10 +115,11 @@ std::string validate(run_config& c, const cli_urls& urls) {
 }
 
 std::string describe_target(const run_config& c) {
+  const std::string prefix = c.protocol == wire_protocol::socketio ? "socket.io " : "";
   if (c.kind == scenario::broadcast)
-    return "ws://" + c.pub_url.host_header + c.pub_url.path + " -> ws://" + c.sub_url.host_header +
-           c.sub_url.path;
-  return std::string(c.url.scheme == url_scheme::tcp ? "tcp://" : "ws://") + c.url.host_header +
+    return prefix + "ws://" + c.pub_url.host_header + c.pub_url.path + " -> ws://" +
+           c.sub_url.host_header + c.sub_url.path;
+  return prefix + (c.url.scheme == url_scheme::tcp ? "tcp://" : "ws://") + c.url.host_header +
          (c.url.scheme == url_scheme::tcp ? "" : c.url.path);
 }
 
@@ -273,7 +294,16 @@ int bench_main(int argc, char** argv) {
   run_config config;
   cli_urls urls;
 
+  std::string protocol_name = "ws";
   const auto common = [&](CLI::App* sub) {
+    sub->add_option("--protocol", protocol_name,
+                    "ws: WebSocket messages; socketio: Socket.IO v5 events over Engine.IO v4 "
+                    "(WebSocket transport only; the URL's path, default /socket.io/, gets "
+                    "?EIO=4&transport=websocket; echo sends \"echo\" and expects it back, "
+                    "broadcast's publisher connects with &pub=1 and sends \"pub\", "
+                    "subscribers receive \"m\")")
+        ->check(CLI::IsMember({"ws", "socketio"}))
+        ->capture_default_str();
     sub->add_option("--threads", config.threads, "load generator threads")
         ->capture_default_str()
         ->check(CLI::Range(1u, 256u));
@@ -302,7 +332,9 @@ int bench_main(int argc, char** argv) {
   };
 
   CLI::App* echo = app.add_subcommand("echo", "N connections, each keeping K messages in flight");
-  echo->add_option("--url", urls.url, "ws://host:port/path, or tcp://host:port with --raw")
+  echo->add_option("--url", urls.url,
+                   "ws://host:port/path, or tcp://host:port with --raw; socketio: "
+                   "ws://host:port[/path]")
       ->required();
   echo->add_option("--connections", config.connections, "connections")
       ->capture_default_str()
@@ -313,8 +345,10 @@ int bench_main(int argc, char** argv) {
 
   CLI::App* broadcast = app.add_subcommand(
       "broadcast", "one publisher, N subscribers; the last subscriber paces the publisher");
-  broadcast->add_option("--pub-url", urls.pub_url, "publisher ws:// URL")->required();
-  broadcast->add_option("--sub-url", urls.sub_url, "subscriber ws:// URL")->required();
+  broadcast->add_option("--pub-url", urls.pub_url, "publisher ws:// URL (--protocol ws)");
+  broadcast->add_option("--sub-url", urls.sub_url, "subscriber ws:// URL (--protocol ws)");
+  broadcast->add_option("--url", urls.url,
+                        "--protocol socketio: ws://host:port[/path] of the Socket.IO server");
   broadcast->add_option("--subscribers", config.connections, "subscribers")
       ->capture_default_str()
       ->check(CLI::Range(1u, 1000000u));
@@ -322,7 +356,9 @@ int bench_main(int argc, char** argv) {
   common(broadcast);
 
   CLI::App* handshake =
-      app.add_subcommand("handshake", "connect + upgrade + close, C at a time, for --duration");
+      app.add_subcommand("handshake",
+                         "connect + upgrade (socketio: + Engine.IO OPEN + CONNECT answered) + "
+                         "close, C at a time, for --duration");
   handshake->add_option("--url", urls.url, "ws:// URL")->required();
   handshake->add_option("--concurrency", config.connections, "handshakes in progress")
       ->capture_default_str()
@@ -353,6 +389,7 @@ int bench_main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
 
+  config.protocol = protocol_name == "socketio" ? wire_protocol::socketio : wire_protocol::ws;
   if (echo->parsed())
     config.kind = scenario::echo;
   else if (broadcast->parsed())

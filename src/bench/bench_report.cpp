@@ -54,6 +54,16 @@ const char* to_string(scenario s) noexcept {
   return "?";
 }
 
+const char* to_string(wire_protocol p) noexcept {
+  switch (p) {
+    case wire_protocol::ws:
+      return "ws";
+    case wire_protocol::socketio:
+      return "socketio";
+  }
+  return "?";
+}
+
 void print_text_report(std::FILE* out, const run_config& c, const std::string& target,
                        const run_result& r) {
   const run_stats& s = r.stats;
@@ -65,16 +75,20 @@ void print_text_report(std::FILE* out, const run_config& c, const std::string& t
       std::fprintf(
           out, "  setup         %u connections (%u failed), %u B %s, %u in flight, %u thread%s\n",
           r.open, r.failed, c.size,
-          c.raw      ? "raw tcp"
-          : c.binary ? "binary"
-                     : "text",
+          c.raw                                   ? "raw tcp"
+          : c.binary                              ? "binary"
+          : c.protocol == wire_protocol::socketio ? "socket.io event"
+                                                  : "text",
           c.pipeline, c.threads, c.threads == 1 ? "" : "s");
       break;
     case scenario::broadcast:
       std::fprintf(
           out, "  setup         %u subscribers (%u failed), %u B %s, %u in flight, %u thread%s\n",
-          r.open > 0 ? r.open - 1 : 0, r.failed, c.size, c.binary ? "binary" : "text", c.pipeline,
-          c.threads, c.threads == 1 ? "" : "s");
+          r.open > 0 ? r.open - 1 : 0, r.failed, c.size,
+          c.binary                                ? "binary"
+          : c.protocol == wire_protocol::socketio ? "socket.io event"
+                                                  : "text",
+          c.pipeline, c.threads, c.threads == 1 ? "" : "s");
       break;
     case scenario::handshake:
       std::fprintf(out, "  setup         %u concurrent, %u thread%s\n", c.connections, c.threads,
@@ -118,10 +132,13 @@ void print_text_report(std::FILE* out, const run_config& c, const std::string& t
   if (s.last_connect_errno)
     std::fprintf(out, "  connect error %s (last)\n", std::strerror(s.last_connect_errno));
   if (s.closed) {
-    std::fprintf(out, "  closed by     close frame %llu (last code %u), FIN %llu, reset %llu\n",
+    std::fprintf(out,
+                 "  closed by     close frame %llu (last code %u), FIN %llu, reset %llu, "
+                 "Socket.IO/Engine.IO disconnect %llu\n",
                  static_cast<unsigned long long>(s.closed_by_frame), s.last_close_code,
                  static_cast<unsigned long long>(s.closed_by_eof),
-                 static_cast<unsigned long long>(s.closed_by_reset));
+                 static_cast<unsigned long long>(s.closed_by_reset),
+                 static_cast<unsigned long long>(s.closed_by_disconnect));
   }
   if (s.pings)
     std::fprintf(out, "  pings         %llu answered\n", static_cast<unsigned long long>(s.pings));
@@ -133,7 +150,8 @@ void print_json_report(std::FILE* out, const run_config& c, const std::string& t
   const run_stats& s = r.stats;
   const latency_histogram& h = s.latency;
   const auto u = [](uint64_t v) { return static_cast<unsigned long long>(v); };
-  std::fprintf(out, "{\"scenario\":\"%s\",\"target\":", to_string(c.kind));
+  std::fprintf(out, "{\"scenario\":\"%s\",\"protocol\":\"%s\",\"target\":", to_string(c.kind),
+               to_string(c.protocol));
   json_string(out, target);
   std::fprintf(out,
                ",\"raw\":%s,\"connections\":%u,\"size\":%u,\"pipeline\":%u,\"binary\":%s,"
@@ -174,11 +192,12 @@ void print_json_report(std::FILE* out, const run_config& c, const std::string& t
   std::fprintf(out,
                ",\"errors\":{\"total\":%llu,\"connect\":%llu,\"handshake\":%llu,\"protocol\":%llu,"
                "\"closed\":%llu,\"closed_by_frame\":%llu,\"closed_by_eof\":%llu,"
-               "\"closed_by_reset\":%llu,\"last_close_code\":%u,\"timeouts\":%llu},"
-               "\"pings\":%llu,\"client_cpu_percent\":%.1f}\n",
+               "\"closed_by_reset\":%llu,\"closed_by_disconnect\":%llu,\"last_close_code\":%u,"
+               "\"timeouts\":%llu},\"pings\":%llu,\"client_cpu_percent\":%.1f}\n",
                u(s.errors()), u(s.connect_errors), u(s.handshake_errors), u(s.protocol_errors),
                u(s.closed), u(s.closed_by_frame), u(s.closed_by_eof), u(s.closed_by_reset),
-               s.last_close_code, u(s.timeouts), u(s.pings), r.cpu_percent);
+               u(s.closed_by_disconnect), s.last_close_code, u(s.timeouts), u(s.pings),
+               r.cpu_percent);
 }
 
 }  // namespace relay::bench

@@ -55,7 +55,8 @@ frame_error server_frame_reader::start_frame(const uint8_t* h) noexcept {
     in_message_ = true;
     message_op_ = frame_op_;
     message_len_ = 0;
-    stamp_len_ = 0;
+    head_len_kept_ = 0;
+    tail_[0] = tail_[1] = 0;
   }
   payload_left_ = length;
   in_frame_ = true;
@@ -92,20 +93,19 @@ size_t write_client_frame(uint8_t* out, ws::opcode op, std::span<const uint8_t> 
 }
 
 size_t write_stamped_frame(uint8_t* out, ws::opcode op, std::span<const uint8_t> payload_template,
-                           uint64_t send_ns, const uint8_t mask[4]) noexcept {
+                           uint64_t send_ns, const uint8_t mask[4], size_t stamp_at) noexcept {
   const size_t n = payload_template.size();
   const size_t h =
       ws::write_frame_header(out, op, n, ws::final_frame::yes, ws::compressed::no, mask);
   uint8_t* payload = out + h;
-  if (n < kStampSize) {
-    copy_masked(payload, payload_template.data(), n, mask);
-    return h + n;
-  }
+  copy_masked(payload, payload_template.data(), n, mask);
+  if (stamp_at == kNoStamp || stamp_at > n || n - stamp_at < kStampSize) return h + n;
+  // The template went out masked in one pass; overwrite its kStampSize bytes at stamp_at,
+  // masked at their phase (stamp_at need not be a multiple of 4).
   uint8_t stamp[kStampSize];
   encode_stamp(send_ns, stamp);
-  copy_masked(payload, stamp, kStampSize, mask);
-  // kStampSize is a multiple of 4: the mask phase is 0 again.
-  copy_masked(payload + kStampSize, payload_template.data() + kStampSize, n - kStampSize, mask);
+  for (size_t i = 0; i < kStampSize; ++i)
+    payload[stamp_at + i] = stamp[i] ^ mask[(stamp_at + i) & 3];
   return h + n;
 }
 

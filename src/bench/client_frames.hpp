@@ -2,10 +2,11 @@
 // The load generator's side of RFC 6455 framing, sans-IO:
 //   - server_frame_reader: a streaming parser for server-to-client frames that never copies
 //     a data payload. It keeps only what it needs across reads: a partial header (<= 10
-//     bytes), the first kStampSize bytes of the current message (the send stamp) and control
-//     payloads (<= 125 bytes, to answer pings and read close codes). Data messages are
-//     reported once complete, with their opcode, total length and stamp; fragmented messages
-//     (§5.4) are reassembled in length only.
+//     bytes), the first bytes of the current message (kStampSize by default: the send stamp;
+//     more for Socket.IO, whose packet header precedes the stamp), its last two bytes, and
+//     control payloads (<= 125 bytes, to answer pings and read close codes). Data messages
+//     are reported once complete, with their opcode, total length, head and tail; fragmented
+//     messages (§5.4) are reassembled in length only.
 //   - raw_message_reader: the same events for the raw TCP mode, where a "message" is every
 //     `size` bytes of the echoed stream.
 //   - writers for masked client frames (§5.3).
@@ -38,16 +39,36 @@ enum class frame_error : uint8_t {
 
 const char* to_string(frame_error e) noexcept;
 
+// The most a reader keeps of the start of each message (see server_frame_reader's keep).
+inline constexpr size_t kMaxKeptHead = 128;
+
+// What a reader reports of a complete data message. head and tail are valid only during the
+// handler call.
+struct message_view {
+  ws::opcode op = ws::opcode::text;
+  uint64_t length = 0;            // total payload length
+  const uint8_t* head = nullptr;  // its first head_size bytes: min(length, the reader's keep)
+  size_t head_size = 0;
+  uint8_t tail[2] = {0, 0};  // its last two bytes (when length >= 2)
+
+  // The send stamp when the message starts with one (payload at least kStampSize bytes).
+  const uint8_t* stamp() const noexcept { return head_size >= kStampSize ? head : nullptr; }
+};
+
 // Handler contract (duck-typed, inlined):
-//   bool on_message(ws::opcode op, uint64_t length, const uint8_t* stamp);
-//       a complete text/binary message; stamp points to its first kStampSize payload bytes,
-//       or is null if the message is shorter. Valid only during the call.
+//   bool on_message(const message_view& m);
+//       a complete text/binary message.
 //   bool on_control(ws::opcode op, const uint8_t* payload, size_t length);
 //       ping, pong or close, payload complete (<= 125 bytes).
 // Returning false stops feed() at once (the connection is being torn down); the rest of the
 // input is ignored and the reader must not be fed again.
 class server_frame_reader {
  public:
+  // keep: how many bytes of the start of each message to keep and report (at most
+  // kMaxKeptHead). kStampSize for the WebSocket workloads; the Socket.IO scanner needs more.
+  explicit server_frame_reader(size_t keep = kStampSize) noexcept
+      : keep_(static_cast<uint8_t>(keep < kMaxKeptHead ? keep : kMaxKeptHead)) {}
+
   // Consumes all of data. Returns frame_error::none, or the first violation (the reader is
   // then failed and returns the same error on every later feed).
   template <class Handler>
@@ -70,8 +91,10 @@ class server_frame_reader {
   bool in_message_ = false;
   ws::opcode message_op_ = ws::opcode::text;
   uint64_t message_len_ = 0;
-  uint8_t stamp_len_ = 0;
-  uint8_t stamp_[kStampSize];
+  uint8_t keep_;
+  uint8_t head_len_kept_ = 0;
+  uint8_t head_kept_[kMaxKeptHead];
+  uint8_t tail_[2] = {0, 0};
 
   uint8_t control_len_ = 0;
   uint8_t control_[125];
@@ -98,8 +121,12 @@ class raw_message_reader {
       len -= take;
       if (pos_ == size_) {
         pos_ = 0;
-        if (!handler.on_message(ws::opcode::binary, size_, size_ >= kStampSize ? stamp_ : nullptr))
-          return;
+        message_view m;
+        m.op = ws::opcode::binary;
+        m.length = size_;
+        m.head = stamp_;
+        m.head_size = size_ < kStampSize ? size_ : kStampSize;
+        if (!handler.on_message(m)) return;
       }
     }
   }
@@ -115,10 +142,14 @@ class raw_message_reader {
 size_t write_client_frame(uint8_t* out, ws::opcode op, std::span<const uint8_t> payload,
                           const uint8_t mask[4]) noexcept;
 
-// Same, for a load-generator message: `payload_template` with its first kStampSize bytes
-// replaced by the stamp of `send_ns` (when the payload is long enough).
+inline constexpr size_t kNoStamp = static_cast<size_t>(-1);
+
+// Same, for a load-generator message: `payload_template` with the kStampSize bytes at
+// stamp_at replaced by the stamp of `send_ns`. stamp_at 0 (WebSocket workloads) stamps the
+// start when the payload is long enough; a stamp that would not fit, or kNoStamp, stamps
+// nothing.
 size_t write_stamped_frame(uint8_t* out, ws::opcode op, std::span<const uint8_t> payload_template,
-                           uint64_t send_ns, const uint8_t mask[4]) noexcept;
+                           uint64_t send_ns, const uint8_t mask[4], size_t stamp_at = 0) noexcept;
 
 // --- implementation of the templates -------------------------------------------------------
 
@@ -128,7 +159,14 @@ bool server_frame_reader::finish_frame(Handler& handler) {
   if (ws::is_control(frame_op_)) return handler.on_control(frame_op_, control_, control_len_);
   if (!frame_fin_) return true;
   in_message_ = false;
-  return handler.on_message(message_op_, message_len_, stamp_len_ == kStampSize ? stamp_ : nullptr);
+  message_view m;
+  m.op = message_op_;
+  m.length = message_len_;
+  m.head = head_kept_;
+  m.head_size = head_len_kept_;
+  m.tail[0] = tail_[0];
+  m.tail[1] = tail_[1];
+  return handler.on_message(m);
 }
 
 template <class Handler>
@@ -172,10 +210,17 @@ frame_error server_frame_reader::feed(const uint8_t* data, size_t len, Handler& 
       control_len_ = static_cast<uint8_t>(control_len_ + take);
     } else {
       message_len_ += take;
-      if (stamp_len_ < kStampSize) {
-        const size_t s = kStampSize - stamp_len_ < take ? kStampSize - stamp_len_ : take;
-        std::memcpy(stamp_ + stamp_len_, data, s);
-        stamp_len_ = static_cast<uint8_t>(stamp_len_ + s);
+      if (head_len_kept_ < keep_) {
+        const size_t s = size_t{keep_} - head_len_kept_ < take ? keep_ - head_len_kept_ : take;
+        std::memcpy(head_kept_ + head_len_kept_, data, s);
+        head_len_kept_ = static_cast<uint8_t>(head_len_kept_ + s);
+      }
+      if (take >= 2) {
+        tail_[0] = data[take - 2];
+        tail_[1] = data[take - 1];
+      } else if (take == 1) {
+        tail_[0] = tail_[1];
+        tail_[1] = data[0];
       }
     }
     data += take;

@@ -16,6 +16,7 @@
 #include "bench/client_handshake.hpp"
 #include "bench/out_buffer.hpp"
 #include "bench/payload_stamp.hpp"
+#include "bench/sio_packets.hpp"
 
 namespace relay::bench {
 namespace {
@@ -33,7 +34,9 @@ constexpr uint64_t kMaxCloseWaitNs = 3000 * kMs;
 constexpr uint64_t kMaxSaneLatencyNs = 3600ull * 1000 * kMs;
 
 enum class conn_kind : uint8_t { echo, subscriber, probe, publisher, handshake, idle };
-enum class conn_state : uint8_t { unused, connecting, upgrading, open, closing };
+// joining: Socket.IO only, the WebSocket is open and the Engine.IO OPEN packet and the
+// answer to our CONNECT are awaited (part of set-up, under the same --timeout as the upgrade).
+enum class conn_state : uint8_t { unused, connecting, upgrading, joining, open, closing };
 
 uint64_t event_data(uint32_t index, uint32_t generation) noexcept {
   return (uint64_t{generation} << 32) | index;
@@ -52,8 +55,9 @@ struct load_worker::connection {
   bool out_armed = false;  // EPOLLOUT in the interest set (after a partial write)
   bool flush_queued = false;
   bool close_sent = false;
-  bool settled = false;        // set-up: opened or failed, counted once
-  bool setup_pending = false;  // set-up: counted in in_progress_
+  bool sio_connect_sent = false;  // joining: CONNECT sent, its answer awaited
+  bool settled = false;           // set-up: opened or failed, counted once
+  bool setup_pending = false;     // set-up: counted in in_progress_
   uint32_t in_flight = 0;
   uint64_t started_ns = 0;
   uint64_t deadline_ns = 0;
@@ -70,9 +74,7 @@ struct load_worker::frame_sink {
   load_worker& w;
   connection& c;
   uint64_t now;
-  bool on_message(ws::opcode op, uint64_t length, const uint8_t* stamp) {
-    return w.on_message(c, op, length, stamp, now);
-  }
+  bool on_message(const message_view& m) { return w.on_message(c, m, now); }
   bool on_control(ws::opcode op, const uint8_t* payload, size_t length) {
     return w.on_control(c, op, payload, length, now);
   }
@@ -85,6 +87,21 @@ load_worker::load_worker(const run_config& config, run_control& control, worker_
   payload_.resize(config_.size);
   for (size_t i = 0; i < payload_.size(); ++i)
     payload_[i] = static_cast<uint8_t>("0123456789abcdefghijklmnopqrstuvwxyz"[i % 36]);
+  if (config_.protocol == wire_protocol::socketio) {
+    // The payload (stamp + padding) is the string argument of the event, JSON-safe as it is.
+    sio_event_template echo = make_sio_event("echo", payload_);
+    sio_event_template pub = make_sio_event("pub", payload_);
+    message_ = std::move(echo.bytes);
+    stamp_at_ = echo.data_at;
+    pub_message_ = std::move(pub.bytes);
+    pub_stamp_at_ = pub.data_at;
+    reader_keep_ = kSioHead;
+  } else {
+    message_ = payload_;
+    pub_message_ = payload_;
+    reader_keep_ = kStampSize;
+  }
+  if (config_.size < kStampSize) stamp_at_ = pub_stamp_at_ = kNoStamp;
 
   uint32_t total = share_.count + (share_.publisher ? 2 : 0);
   conns_.resize(total);
@@ -242,6 +259,7 @@ void load_worker::scan_deadlines(uint64_t now) {
     switch (c.state) {
       case conn_state::connecting:
       case conn_state::upgrading:
+      case conn_state::joining:
         if (now >= c.deadline_ns) {
           ++stats_.timeouts;
           fail(c, now);
@@ -312,13 +330,14 @@ void load_worker::begin_closing(uint64_t now) {
           ::shutdown(c.fd, SHUT_WR);
         } else if (!c.close_sent) {
           const uint8_t code[2] = {0x03, 0xE8};  // 1000 normal closure (RFC 6455 §7.4.1)
-          send_control(c, ws::opcode::close, code, sizeof code);
+          send_frame(c, ws::opcode::close, code, sizeof code);
           c.close_sent = true;
           flush(c, now);
         }
         break;
       case conn_state::connecting:
       case conn_state::upgrading:
+      case conn_state::joining:
         drop(c);
         break;
       case conn_state::closing:
@@ -357,10 +376,11 @@ void load_worker::start_connect(connection& c, uint64_t now) {
   c.started_ns = now;
   c.deadline_ns = now + static_cast<uint64_t>(config_.timeout_s * 1e9);
   c.close_sent = false;
+  c.sio_connect_sent = false;
   c.in_flight = 0;
   c.out.clear();
   c.head.clear();
-  c.reader = server_frame_reader{};
+  c.reader = server_frame_reader{reader_keep_};
   c.raw = raw_message_reader(config_.size);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT;
@@ -452,20 +472,34 @@ void load_worker::on_upgrade_bytes(connection& c, const uint8_t* data, size_t le
     return;
   }
   const uint32_t generation = c.generation;
-  become_open(c, now);
-  // Frames the server sent right behind its 101 (e.g. a greeting) are already here.
+  on_ws_open(c, now);
+  // Frames the server sent right behind its 101 (e.g. a greeting, the Engine.IO OPEN packet)
+  // are already here.
   if (view.size() > u.head_size && c.generation == generation && c.fd >= 0)
     feed(c, reinterpret_cast<const uint8_t*>(view.data()) + u.head_size, view.size() - u.head_size,
          now);
   c.head.clear();
 }
 
+void load_worker::on_ws_open(connection& c, uint64_t now) {
+  if (config_.protocol != wire_protocol::socketio) {
+    become_open(c, now);
+    return;
+  }
+  // Engine.IO v4: the server speaks first, with its OPEN packet; our CONNECT to "/" follows
+  // (on_sio_message). The connection is open for the workload once CONNECT is answered.
+  c.state = conn_state::joining;
+  c.sio_connect_sent = false;
+}
+
+// The connection is ready for the workload: a validated 101, or for Socket.IO the answer to
+// CONNECT.
 void load_worker::become_open(connection& c, uint64_t now) {
   c.state = conn_state::open;
   c.counted_open = true;
   ++open_;
   if (c.kind == conn_kind::handshake) {
-    // Handshake latency: connect() to a validated 101.
+    // Handshake latency: connect() to a validated 101 (Socket.IO: to the CONNECT answer).
     if (in_window(now)) {
       ++stats_.messages;
       ++total_messages_;
@@ -474,7 +508,7 @@ void load_worker::become_open(connection& c, uint64_t now) {
       ++total_messages_;
     }
     const uint8_t code[2] = {0x03, 0xE8};
-    send_control(c, ws::opcode::close, code, sizeof code);
+    send_frame(c, ws::opcode::close, code, sizeof code);
     c.close_sent = true;
     c.state = conn_state::closing;
     c.deadline_ns = now + static_cast<uint64_t>(config_.timeout_s * 1e9);
@@ -517,20 +551,128 @@ void load_worker::feed(connection& c, const uint8_t* data, size_t len, uint64_t 
   }
 }
 
-bool load_worker::on_message(connection& c, ws::opcode op, uint64_t length, const uint8_t* stamp,
-                             uint64_t now) {
+bool load_worker::on_message(connection& c, const message_view& m, uint64_t now) {
+  if (config_.protocol == wire_protocol::socketio) return on_sio_message(c, m, now);
+  on_workload_message(c, m.op == message_op_ && m.length == config_.size, m.length, m.stamp(), now);
+  return true;
+}
+
+bool load_worker::on_sio_message(connection& c, const message_view& m, uint64_t now) {
+  // After our close frame no data frame may follow (RFC 6455 §5.5.1), so there is nothing to
+  // answer: what still arrives is ignored.
+  if (c.state == conn_state::closing) return true;
+  const sio_packet p = m.op == ws::opcode::text
+                           ? scan_sio_packet({m.head, m.head_size}, m.length, m.tail)
+                           : sio_packet{};
+  switch (p.kind) {
+    case sio_kind::ping: {
+      // Engine.IO v4: the server pings every pingInterval and drops a client whose pong does
+      // not come within pingTimeout; the pong carries the ping's data (scan_sio_packet made
+      // sure all of it is in the head).
+      ++stats_.pings;
+      uint8_t pong[kSioHead];
+      pong[0] = '3';
+      std::memcpy(pong + 1, m.head + 1, m.head_size - 1);
+      send_frame(c, ws::opcode::text, pong, m.head_size);
+      return true;
+    }
+    case sio_kind::pong:
+    case sio_kind::noop:
+      return true;
+    default:
+      break;
+  }
+  if (c.state == conn_state::joining) {
+    if (!c.sio_connect_sent && p.kind == sio_kind::open) {
+      static constexpr uint8_t kConnect[] = {'4', '0'};  // CONNECT to "/", no auth payload
+      send_frame(c, ws::opcode::text, kConnect, sizeof kConnect);
+      c.sio_connect_sent = true;
+      return true;
+    }
+    if (c.sio_connect_sent && p.kind == sio_kind::connect) {
+      const uint32_t generation = c.generation;
+      become_open(c, now);
+      return c.generation == generation && c.fd >= 0;
+    }
+    // CONNECT_ERROR (refused), CLOSE, DISCONNECT or anything out of order: set-up failed.
+    ++stats_.handshake_errors;
+    fail(c, now);
+    return false;
+  }
+  switch (p.kind) {
+    case sio_kind::event:
+      on_sio_event(c, m, p, now);
+      return true;
+    case sio_kind::disconnect:
+    case sio_kind::close:
+      // The server ended the session: count it, then close the WebSocket.
+      if (c.kind != conn_kind::handshake && phase_ != phase::closing) {
+        ++stats_.closed;
+        ++stats_.closed_by_disconnect;
+      }
+      if (!c.close_sent) {
+        const uint8_t code[2] = {0x03, 0xE8};
+        send_frame(c, ws::opcode::close, code, sizeof code);
+        c.close_sent = true;
+      }
+      c.state = conn_state::closing;
+      c.deadline_ns =
+          now + std::min<uint64_t>(static_cast<uint64_t>(config_.timeout_s * 1e9), kMaxCloseWaitNs);
+      return false;
+    default:
+      // A malformed EVENT (an escape, a second argument...) is still the answer to a message:
+      // a protocol error, and the pacing goes on as for a wrong WebSocket echo.
+      if (m.head_size >= 2 && m.head[0] == '4' && m.head[1] == '2')
+        on_sio_event(c, m, p, now);
+      else
+        ++stats_.protocol_errors;  // a packet this client never expects
+      return true;
+  }
+}
+
+void load_worker::on_sio_event(connection& c, const message_view& m, const sio_packet& p,
+                               uint64_t now) {
+  std::string_view expected;
   switch (c.kind) {
     case conn_kind::echo:
-      if (op != message_op_ || length != config_.size)
+      expected = "echo";
+      break;
+    case conn_kind::subscriber:
+    case conn_kind::probe:
+      expected = "m";
+      break;
+    case conn_kind::publisher:  // joined no room (pub=1)
+    case conn_kind::idle:
+    case conn_kind::handshake:
+      ++stats_.protocol_errors;  // nothing is ever sent to these
+      return;
+  }
+  const bool matches =
+      p.kind == sio_kind::event && p.name == expected && p.data_size == config_.size;
+  // For the expected names the stamp always lies within the head.
+  const uint8_t* stamp =
+      matches && config_.size >= kStampSize && p.data_at + kStampSize <= m.head_size
+          ? m.head + p.data_at
+          : nullptr;
+  on_workload_message(c, matches, p.data_size, stamp, now);
+}
+
+// An echo or a delivery: counted (or a protocol error if it is not what was sent), and the
+// next message goes out.
+void load_worker::on_workload_message(connection& c, bool matches, uint64_t length,
+                                      const uint8_t* stamp, uint64_t now) {
+  switch (c.kind) {
+    case conn_kind::echo:
+      if (!matches)
         ++stats_.protocol_errors;
       else
         count_delivery(length, stamp, now);
       if (c.in_flight > 0) --c.in_flight;
       if (sending(now) && c.state == conn_state::open) send_message(c, now);
-      return true;
+      return;
     case conn_kind::subscriber:
     case conn_kind::probe:
-      if (op != message_op_ || length != config_.size)
+      if (!matches)
         ++stats_.protocol_errors;
       else
         count_delivery(length, stamp, now);
@@ -539,13 +681,12 @@ bool load_worker::on_message(connection& c, ws::opcode op, uint64_t length, cons
         if (publisher_->in_flight > 0) --publisher_->in_flight;
         if (sending(now) && publisher_->state == conn_state::open) send_message(*publisher_, now);
       }
-      return true;
+      return;
     case conn_kind::publisher:
     case conn_kind::handshake:
     case conn_kind::idle:
-      return true;  // not part of the workload: ignored
+      return;  // not part of the workload: ignored
   }
-  return true;
 }
 
 void load_worker::count_delivery(uint64_t length, const uint8_t* stamp, uint64_t now) noexcept {
@@ -573,13 +714,18 @@ bool load_worker::on_control(connection& c, ws::opcode op, const uint8_t* payloa
     case ws::opcode::ping:
       // RFC 6455 §5.5.3: a pong carries the ping's application data.
       ++stats_.pings;
-      send_control(c, ws::opcode::pong, payload, length);
+      send_frame(c, ws::opcode::pong, payload, length);
       return true;
     case ws::opcode::close:
+      if (c.state == conn_state::joining) {  // Socket.IO set-up cut short
+        ++stats_.handshake_errors;
+        fail(c, now);
+        return false;
+      }
       if (!c.close_sent) {
         // The server started the close: answer with its status code (§5.5.1), and count it
         // unless we are winding down anyway.
-        send_control(c, ws::opcode::close, payload, length >= 2 ? 2 : 0);
+        send_frame(c, ws::opcode::close, payload, length >= 2 ? 2 : 0);
         c.close_sent = true;
         if (c.kind != conn_kind::handshake && phase_ != phase::closing) {
           ++stats_.closed;
@@ -598,7 +744,9 @@ bool load_worker::on_control(connection& c, ws::opcode op, const uint8_t* payloa
 }
 
 void load_worker::send_message(connection& c, uint64_t now) {
-  uint8_t* p = c.out.reserve(ws::kMaxFrameHeader + config_.size);
+  const bool pub = c.kind == conn_kind::publisher;
+  const std::vector<uint8_t>& message = pub ? pub_message_ : message_;
+  uint8_t* p = c.out.reserve(ws::kMaxFrameHeader + message.size());
   size_t n;
   if (config_.raw) {
     std::memcpy(p, payload_.data(), config_.size);
@@ -607,7 +755,7 @@ void load_worker::send_message(connection& c, uint64_t now) {
   } else {
     uint8_t mask[4];
     masks_.next_mask(mask);
-    n = write_stamped_frame(p, message_op_, payload_, now, mask);
+    n = write_stamped_frame(p, message_op_, message, now, mask, pub ? pub_stamp_at_ : stamp_at_);
   }
   c.out.commit(n);
   ++c.in_flight;
@@ -615,8 +763,7 @@ void load_worker::send_message(connection& c, uint64_t now) {
   queue_flush(c);
 }
 
-void load_worker::send_control(connection& c, ws::opcode op, const uint8_t* payload,
-                               size_t length) {
+void load_worker::send_frame(connection& c, ws::opcode op, const uint8_t* payload, size_t length) {
   uint8_t mask[4];
   masks_.next_mask(mask);
   uint8_t* p = c.out.reserve(ws::kMaxFrameHeader + length);
@@ -676,6 +823,7 @@ void load_worker::on_eof(connection& c, uint64_t now) {
       return;  // the close handshake completed
     case conn_state::connecting:
     case conn_state::upgrading:
+    case conn_state::joining:
       ++stats_.handshake_errors;
       fail(c, now);
       return;
@@ -699,6 +847,7 @@ void load_worker::on_socket_error(connection& c, int err, uint64_t now) {
       fail(c, now);
       return;
     case conn_state::upgrading:
+    case conn_state::joining:
       ++stats_.handshake_errors;
       fail(c, now);
       return;

@@ -27,6 +27,9 @@
 
 namespace relay::bench {
 
+struct message_view;
+struct sio_packet;
+
 struct worker_share {
   uint32_t count = 0;  // echo/idle connections, plain subscribers, or handshake slots
   // broadcast: this worker also runs the probe subscriber (connected after every plain
@@ -66,6 +69,7 @@ class load_worker {
   void on_readable(connection& c);
   void on_upgrade_bytes(connection& c, const uint8_t* data, size_t len, uint64_t now);
   void feed(connection& c, const uint8_t* data, size_t len, uint64_t now);
+  void on_ws_open(connection& c, uint64_t now);
   void become_open(connection& c, uint64_t now);
   void on_eof(connection& c, uint64_t now);
   void on_socket_error(connection& c, int err, uint64_t now);
@@ -74,13 +78,16 @@ class load_worker {
   void drop(connection& c) noexcept;
   void settle(connection& c, bool opened) noexcept;
 
-  bool on_message(connection& c, ws::opcode op, uint64_t length, const uint8_t* stamp,
-                  uint64_t now);
+  bool on_message(connection& c, const message_view& m, uint64_t now);
+  bool on_sio_message(connection& c, const message_view& m, uint64_t now);
+  void on_sio_event(connection& c, const message_view& m, const sio_packet& p, uint64_t now);
+  void on_workload_message(connection& c, bool matches, uint64_t length, const uint8_t* stamp,
+                           uint64_t now);
   bool on_control(connection& c, ws::opcode op, const uint8_t* payload, size_t length,
                   uint64_t now);
   void count_delivery(uint64_t length, const uint8_t* stamp, uint64_t now) noexcept;
   void send_message(connection& c, uint64_t now);
-  void send_control(connection& c, ws::opcode op, const uint8_t* payload, size_t length);
+  void send_frame(connection& c, ws::opcode op, const uint8_t* payload, size_t length);
   void queue_flush(connection& c);
   void flush_queued(uint64_t now);
   void flush(connection& c, uint64_t now);
@@ -98,7 +105,15 @@ class load_worker {
   std::unique_ptr<uint8_t[]> read_buffer_;
   std::vector<connection> conns_;
   std::vector<uint32_t> flush_list_;
-  std::vector<uint8_t> payload_;  // message template; its first bytes become the stamp
+  std::vector<uint8_t> payload_;  // the data of a message; its first bytes become the stamp
+  // What goes on the wire (the payload itself, or a Socket.IO event carrying it) and where
+  // in it the stamp goes: echo connections send message_, the broadcast publisher
+  // pub_message_.
+  std::vector<uint8_t> message_;
+  std::vector<uint8_t> pub_message_;
+  size_t stamp_at_ = 0;
+  size_t pub_stamp_at_ = 0;
+  size_t reader_keep_ = 0;  // bytes of each message's start the frame reader keeps
   ws::opcode message_op_ = ws::opcode::text;
   mask_source masks_;
 

@@ -11,10 +11,19 @@ namespace relay::bench {
 
 enum class scenario : uint8_t { echo, broadcast, handshake, idle };
 
+// What runs over the WebSocket: the bare WebSocket workloads (one message = one frame), or
+// Socket.IO v5 over Engine.IO v4 (`--protocol socketio`, see sio_packets.hpp): the same
+// workloads as events, after the Engine.IO open packet and a CONNECT to "/".
+enum class wire_protocol : uint8_t { ws, socketio };
+
 const char* to_string(scenario s) noexcept;
+const char* to_string(wire_protocol p) noexcept;
 
 struct run_config {
   scenario kind = scenario::echo;
+  wire_protocol protocol = wire_protocol::ws;
+  // socketio: the paths already carry the Engine.IO query (sio_request_path), and broadcast
+  // derives pub_url and sub_url from --url.
   bench_url url;      // echo, handshake, idle
   bench_url pub_url;  // broadcast
   bench_url sub_url;  // broadcast
@@ -47,12 +56,13 @@ struct run_stats {
   uint64_t handshake_errors = 0;  // upgrade refused or invalid
   uint64_t protocol_errors = 0;   // bad frame, wrong echo size/opcode, corrupt payload stamp
   uint64_t closed = 0;  // the server closed or reset a connection while traffic was running
-  uint64_t closed_by_frame = 0;  // ... of which with a close frame (last code below)
-  uint64_t closed_by_eof = 0;    // ... with a TCP FIN and no close frame
-  uint64_t closed_by_reset = 0;  // ... with a socket error (RST)
-  uint16_t last_close_code = 0;  // status code of the last unexpected close frame (0: none)
-  int last_connect_errno = 0;    // why the last connect failed (0: none)
-  uint64_t timeouts = 0;         // connect/upgrade/close took longer than --timeout; pacing stalls
+  uint64_t closed_by_frame = 0;       // ... of which with a close frame (last code below)
+  uint64_t closed_by_eof = 0;         // ... with a TCP FIN and no close frame
+  uint64_t closed_by_reset = 0;       // ... with a socket error (RST)
+  uint64_t closed_by_disconnect = 0;  // ... with Socket.IO DISCONNECT or Engine.IO CLOSE
+  uint16_t last_close_code = 0;       // status code of the last unexpected close frame (0: none)
+  int last_connect_errno = 0;         // why the last connect failed (0: none)
+  uint64_t timeouts = 0;  // connect/upgrade/close took longer than --timeout; pacing stalls
 
   uint64_t errors() const noexcept {
     return connect_errors + handshake_errors + protocol_errors + closed + timeouts;
@@ -70,6 +80,7 @@ struct run_stats {
     closed_by_frame += o.closed_by_frame;
     closed_by_eof += o.closed_by_eof;
     closed_by_reset += o.closed_by_reset;
+    closed_by_disconnect += o.closed_by_disconnect;
     if (o.last_close_code) last_close_code = o.last_close_code;
     if (o.last_connect_errno) last_connect_errno = o.last_connect_errno;
     timeouts += o.timeouts;

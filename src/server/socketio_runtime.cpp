@@ -100,6 +100,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     store->persist(std::move(ps), runtime.loop().now_ms());
   }
   leave_all();
+  if (was_connected) runtime.remove_member(nsp, "", this);  // the namespace's member list
   // Pending acks die with the socket, without calling back (Node drops them too).
   acks.clear();
   client = nullptr;

@@ -223,7 +223,7 @@ void websocket::close(close_code code, std::string_view reason) {
   // A control frame carries at most 125 bytes (§5.5): cut the reason, never mid-character.
   size_t n = std::min(reason.size(), sizeof body - 2);
   while (n > 0 && n < reason.size() && (static_cast<uint8_t>(reason[n]) & 0xC0) == 0x80) --n;
-  std::memcpy(body + 2, reason.data(), n);
+  if (n != 0) std::memcpy(body + 2, reason.data(), n);  // an empty reason may have no data()
   write_frame(opcode::close, {body, n + 2}, compressed::no);
   close_sent_ = true;
   // Wait (bounded) for the peer's close frame; on_control then closes TCP.

@@ -61,7 +61,12 @@ void engine::close_all(std::string_view reason) {
   std::vector<session*> all;
   all.reserve(sessions_.size());
   for (auto& [sid, s] : sessions_) all.push_back(s);
-  for (session* s : all) s->close(reason);
+  // Now, not after a last poll: the loop is about to stop, and every session must have told
+  // its handler goodbye (and freed what the handler attached) before it does.
+  for (session* s : all) {
+    s->close(reason);
+    if (!s->closed()) s->close_now(reason);
+  }
 }
 
 void engine::forget(session& s) { sessions_.erase(s.sid()); }

@@ -79,7 +79,7 @@ class engine final : private ws::behavior {
     };
   }
 
-  // Closes every session (server shutdown).
+  // Closes every session now (server shutdown): handlers see on_close for each.
   void close_all(std::string_view reason);
   size_t session_count() const noexcept { return sessions_.size(); }
   core::event_loop& loop() noexcept { return loop_; }

@@ -56,6 +56,9 @@ class session final : public core::deferred_deletable,
   // Server-initiated close: queued packets are flushed, then a close packet, then the
   // transport is closed. `reason` goes to engine_handler::on_close.
   void close(std::string_view reason = "forced close");
+  // Ends the session now (shutdown): no waiting for a polling client to fetch its close
+  // packet; the handler's on_close runs before this returns.
+  void close_now(std::string_view reason) { terminate(reason); }
 
   void* user_data = nullptr;  // the upper layer's per-session state
 

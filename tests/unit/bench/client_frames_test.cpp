@@ -25,10 +25,14 @@ struct event {
 struct recorder {
   std::vector<event> events;
   bool stop_on_close = true;
-  bool on_message(opcode op, uint64_t length, const uint8_t* stamp) {
+  std::vector<std::string> heads;  // every message's kept head and tail: "head|tail"
+  bool on_message(const message_view& m) {
+    const uint8_t* stamp = m.stamp();
     events.push_back(
-        {false, op, length,
+        {false, m.op, m.length,
          stamp ? std::string(reinterpret_cast<const char*>(stamp), kStampSize) : std::string()});
+    heads.push_back(std::string(reinterpret_cast<const char*>(m.head), m.head_size) + "|" +
+                    (m.length >= 2 ? std::string(reinterpret_cast<const char*>(m.tail), 2) : ""));
     return true;
   }
   bool on_control(opcode op, const uint8_t* payload, size_t length) {
@@ -120,6 +124,38 @@ TEST(ServerFrameReader, ReassemblesFragmentsWithControlFramesInBetween) {
     };
     EXPECT_EQ(rec.events, expected);
   }
+}
+
+TEST(ServerFrameReader, KeepsTheRequestedHeadAndTheLastTwoBytes) {
+  // Socket.IO needs more than the stamp: the packet header precedes it, and `"]` ends it.
+  std::string big(300, 'q');
+  big.replace(0, 5, "start");
+  big.replace(big.size() - 3, 3, "end");
+  std::vector<uint8_t> stream;
+  append(stream, server_frame(opcode::text, "a"));
+  append(stream, server_frame(opcode::text, "42[\"m\",\"xy\"]"));
+  // Fragmented, with a one-byte last fragment: the tail spans two frames.
+  append(stream, server_frame(opcode::text, big.substr(0, 150), ws::final_frame::no));
+  append(stream, server_frame(opcode::continuation, big.substr(150, 149), ws::final_frame::no));
+  append(stream, server_frame(opcode::continuation, big.substr(299)));
+  const std::vector<std::string> expected = {
+      "a|",
+      "42[\"m\",\"xy\"]|\"]",
+      big.substr(0, kMaxKeptHead) + "|nd",
+  };
+  for (const size_t max_chunk : {stream.size(), size_t{1}, size_t{7}}) {
+    std::mt19937 rng(3);
+    server_frame_reader r(kMaxKeptHead);
+    recorder rec;
+    ASSERT_EQ(feed_chunked(r, stream, rec, rng, max_chunk), frame_error::none);
+    EXPECT_EQ(rec.heads, expected) << "max chunk " << max_chunk;
+  }
+  // The default keeps the stamp only.
+  server_frame_reader r;
+  recorder rec;
+  ASSERT_EQ(r.feed(stream.data(), stream.size(), rec), frame_error::none);
+  ASSERT_EQ(rec.heads.size(), 3u);
+  EXPECT_EQ(rec.heads[2], "startqqq|nd");
 }
 
 TEST(ServerFrameReader, EmptyFramesAtTheEndOfInputAreReported) {
@@ -276,6 +312,43 @@ TEST(ClientFrameWriter, StampedFramesCarryTheSendTime) {
   ASSERT_TRUE(decode_stamp(reinterpret_cast<const uint8_t*>(p.data()), &sent));
   EXPECT_EQ(sent, 123456789012345ull & kStampMask);
   EXPECT_EQ(p.substr(kStampSize), tmpl.substr(kStampSize));
+}
+
+TEST(ClientFrameWriter, StampsAtAnOffsetInAnyMaskPhase) {
+  // Socket.IO: the stamp is the start of the event's string argument, after `42["echo","`.
+  const std::string tmpl = "42[\"echo\",\"" + std::string(40, 'p') + "\"]";
+  for (const size_t at : {size_t{10}, size_t{11}, size_t{12}, size_t{13}}) {
+    const uint8_t mask[4] = {0x12, 0x34, 0x56, 0x78};
+    std::vector<uint8_t> frame(ws::kMaxFrameHeader + tmpl.size());
+    const size_t n = write_stamped_frame(
+        frame.data(), opcode::text, {reinterpret_cast<const uint8_t*>(tmpl.data()), tmpl.size()},
+        987654321ull, mask, at);
+    frame.resize(n);
+    ws::frame_parser parser(ws::parser_options{.side = ws::role::server});
+    server_side h;
+    ASSERT_EQ(parser.feed(frame, h), nullptr);
+    ASSERT_EQ(h.got.size(), 1u);
+    const std::string& p = h.got[0].second;
+    ASSERT_EQ(p.size(), tmpl.size());
+    uint64_t sent;
+    ASSERT_TRUE(decode_stamp(reinterpret_cast<const uint8_t*>(p.data()) + at, &sent)) << at;
+    EXPECT_EQ(sent, 987654321ull);
+    EXPECT_EQ(p.substr(0, at), tmpl.substr(0, at));
+    EXPECT_EQ(p.substr(at + kStampSize), tmpl.substr(at + kStampSize));
+  }
+  // No room for a stamp, or none asked for: the template goes out as it is.
+  for (const size_t at : {tmpl.size() - 7, kNoStamp}) {
+    const uint8_t mask[4] = {1, 2, 3, 4};
+    std::vector<uint8_t> frame(ws::kMaxFrameHeader + tmpl.size());
+    frame.resize(write_stamped_frame(frame.data(), opcode::text,
+                                     {reinterpret_cast<const uint8_t*>(tmpl.data()), tmpl.size()},
+                                     5, mask, at));
+    ws::frame_parser parser(ws::parser_options{.side = ws::role::server});
+    server_side h;
+    ASSERT_EQ(parser.feed(frame, h), nullptr);
+    ASSERT_EQ(h.got.size(), 1u);
+    EXPECT_EQ(h.got[0].second, tmpl);
+  }
 }
 
 }  // namespace
