@@ -90,8 +90,7 @@ TEST(SioScan, RejectsWhatThisClientNeverExpects) {
       R"(42["echo","ab"] )",                            // trailing byte
       R"(42["echo" ,"ab"])",                            // not the compact form the servers send
       R"(42["echo",)",                                  // truncated
-      "42[\"echo\",\"a\x01"
-      "b\"]",  // a control character must be escaped
+      "42[\"echo\",\"a\001b\"]",  // a control character must be escaped
       "42[\"echo\",\"a\nb\"]",
   };
   for (const char* c : cases) EXPECT_EQ(kind_of(c), sio_kind::invalid) << c;
