@@ -3,8 +3,8 @@
 // is answered with socket.emit("echo", data); event "pub" does io.to("s").emit("m", data).
 //
 //   bench_server --port 3000 [--threads N] [--host H]
+#include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -18,9 +18,6 @@ using relay::socketio::args;
 using relay::socketio::socket;
 
 namespace {
-
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
 
 // True if the query string has the parameter name=value (exact, unencoded).
 bool has_param(std::string_view query, std::string_view param) {
@@ -61,12 +58,17 @@ int main(int argc, char** argv) {
     });
   });
 
+  // SIGINT/SIGTERM go to this thread only (the loops inherit the mask), taken with sigwait.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   io.start();
   std::printf("listening on %s:%u (%u threads)\n", options.host.c_str(), io.port(), io.threads());
   std::fflush(stdout);
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  while (!g_stop) pause();
+  int sig = 0;
+  sigwait(&stop, &sig);
   io.stop();
   return 0;
 }

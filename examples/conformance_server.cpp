@@ -3,6 +3,7 @@
 // maxPayload 1000000, connectTimeout 1000), written with the public API only.
 //
 //   conformance_server --port 3000 [--threads N]
+#include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -17,9 +18,6 @@ using relay::socketio::args;
 using relay::socketio::socket;
 
 namespace {
-
-volatile sig_atomic_t g_stop = 0;
-void on_signal(int) { g_stop = 1; }
 
 void emit_auth(socket& s) { s.emit("auth", {s.handshake().auth}); }
 
@@ -62,13 +60,18 @@ int main(int argc, char** argv) {
                                            std::span<const uint8_t> data) { e.send_binary(data); },
                                     });
 
+  // SIGINT/SIGTERM go to this thread only (the loops inherit the mask), taken with sigwait.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGINT);
+  sigaddset(&stop, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   io.start();
   std::printf("listening on %s:%u (%u threads)\n", options.host.c_str(), io.port(), io.threads());
   std::fflush(stdout);
 
-  signal(SIGINT, on_signal);
-  signal(SIGTERM, on_signal);
-  while (!g_stop) pause();
+  int sig = 0;
+  sigwait(&stop, &sig);
   io.stop();
   return 0;
 }
