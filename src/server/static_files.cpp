@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "http/http_session.hpp"
 
@@ -51,8 +52,19 @@ void static_files::add_routes(http::router& router) const {
                   "Allow: GET, HEAD\r\n");
         return;
       }
-      s.respond(http::status::ok, served->content_type,
-                req.method == "HEAD" ? std::string_view{} : std::string_view{served->body},
+      if (req.method == "HEAD") {
+        // The GET's headers, Content-Length included, and no body (RFC 9110 §9.3.2).
+        std::string head = "HTTP/1.1 200 OK\r\nContent-Type: ";
+        head.append(served->content_type)
+            .append("\r\nContent-Length: ")
+            .append(std::to_string(served->body.size()))
+            .append("\r\nCache-Control: no-cache\r\n");
+        if (!req.keep_alive) head.append("Connection: close\r\n");
+        head.append("\r\n");
+        s.respond_raw(head, req.keep_alive ? http::keep_alive::yes : http::keep_alive::no);
+        return;
+      }
+      s.respond(http::status::ok, served->content_type, served->body,
                 "Cache-Control: no-cache\r\n");
     });
   }

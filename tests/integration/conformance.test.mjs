@@ -4,6 +4,7 @@
 // well-behaved client must still be served.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { after, afterEach, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 
@@ -735,6 +736,25 @@ describe('HTTP (--max-header-size 1024 --max-body-size 1024 --request-timeout 50
       assert.equal(r.status, 200);
       assert.match(r.headers['content-type'], /^text\/javascript/);
       assert.match(r.body, /Socket\.IO v4\.8/);
+    });
+    it('HEAD /chat.js -> the GET headers with its Content-Length, no body', async () => {
+      const head = await new Promise((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/chat.js', method: 'HEAD' },
+          (res) => {
+            let bytes = 0;
+            res.on('data', (d) => { bytes += d.length; });
+            res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes }));
+          });
+        req.on('error', reject);
+        req.setTimeout(5000, () => req.destroy(new Error('HEAD timed out')));
+        req.end();
+      });
+      const full = await httpRequest(port, get('/chat.js'));
+      assert.equal(head.status, 200);
+      assert.equal(head.bytes, 0);
+      assert.match(head.headers['content-type'], /^text\/javascript/);
+      assert.equal(full.status, 200);
+      assert.equal(head.headers['content-length'], full.headers['content-length']);
     });
     it('unknown path -> 404', async () => {
       assert.equal((await httpRequest(port, get('/no/such/path'))).status, 404);
