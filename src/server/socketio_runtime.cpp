@@ -310,6 +310,13 @@ void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
 
 void loop_runtime::on_open(engineio::session& s) {
   auto* c = new client_state(*this, s);
+  engineio::handshake_info info = s.take_handshake();
+  c->hs = std::make_shared<socketio::handshake>();
+  c->hs->headers = std::move(info.headers);
+  c->hs->url = std::move(info.url);
+  c->hs->query = std::move(info.query);
+  c->hs->issued_ms = info.issued_ms;
+  c->hs->secure = info.secure;
   s.user_data = c;
   loop_.timers().schedule(*c, loop_.now_ms() + server_.options().connect_timeout_ms);
 }
@@ -405,14 +412,16 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   auto s = std::make_shared<socket_state>(
       *this, c, *cfg, p.nsp, restored ? restored->session.sid : engineio::generate_sid());
   if (store != nullptr) s->pid = restored ? restored->session.pid : engineio::generate_sid();
-  const engineio::handshake_info& info = c.session->handshake();
-  s->hs.headers = info.headers;
-  s->hs.url = info.url;
-  s->hs.query = info.query;
-  s->hs.issued_ms = info.issued_ms;
-  s->hs.secure = info.secure;
   // Node: socket.handshake.auth is {} when the client gave none.
-  s->hs.auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
+  value auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
+  if (c.hs.use_count() == 1) c.hs->auth = auth;  // no socket shares it yet: adopt this auth
+  if (c.hs->auth == auth) {
+    s->hs = c.hs;
+  } else {
+    auto own = std::make_shared<socketio::handshake>(*c.hs);
+    own->auth = std::move(auth);
+    s->hs = std::move(own);
+  }
   c.sockets.emplace(p.nsp, s);
   if (restored) {
     s->recovered = true;

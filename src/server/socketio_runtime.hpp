@@ -70,7 +70,9 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   namespace_config& config;
   std::string nsp;  // this socket's namespace (a dynamic parent's child: not config.name)
   std::string id;
-  socketio::handshake hs;
+  // Shared with the other sockets of its connection when their auth payloads are equal (the
+  // usual case): one copy of the handshake's headers per connection.
+  std::shared_ptr<const socketio::handshake> hs;
   value data;
   std::vector<std::string> rooms;
   std::unordered_map<std::string, event_handler> handlers;
@@ -102,6 +104,8 @@ struct client_state : core::timer {
   loop_runtime& runtime;
   engineio::session* session;
   decoder dec;
+  // The handshake as its sockets see it, taken from the Engine.IO session at open.
+  std::shared_ptr<socketio::handshake> hs;
   // Namespace name -> socket (connected or in its middlewares).
   std::unordered_map<std::string, std::shared_ptr<socket_state>> sockets;
 };

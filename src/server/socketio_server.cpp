@@ -166,7 +166,7 @@ void ack::operator()(args reply) const {
 
 const std::string& socket::id() const noexcept { return st_->id; }
 const std::string& socket::nsp() const noexcept { return st_->nsp; }
-const socketio::handshake& socket::handshake() const noexcept { return st_->hs; }
+const socketio::handshake& socket::handshake() const noexcept { return *st_->hs; }
 bool socket::connected() const noexcept { return st_->connected; }
 bool socket::recovered() const noexcept { return st_->recovered; }
 const std::vector<std::string>& socket::rooms() const noexcept { return st_->rooms; }

@@ -46,6 +46,9 @@ class session final : public core::deferred_deletable,
   bool upgrading() const noexcept { return probe_ != nullptr; }
   bool closed() const noexcept { return state_ == state::closed; }
   const handshake_info& handshake() const noexcept { return handshake_; }
+  // Hands the handshake over to the upper layer, which keeps one copy per connection instead
+  // of two (handshake() is empty afterwards).
+  handshake_info take_handshake() noexcept { return std::move(handshake_); }
 
   // Message packets to the client. Dropped once the session is closing.
   void send_text(std::string_view data);
