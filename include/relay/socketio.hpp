@@ -218,6 +218,7 @@ struct server_options {
   uint32_t ping_timeout_ms = 20'000;
   uint64_t max_http_buffer_size = 1'000'000;
   uint32_t connect_timeout_ms = 45'000;  // a session that joins no namespace is closed
+  uint32_t upgrade_timeout_ms = 10'000;  // a WebSocket probe that does not finish is closed
   bool allow_polling = true;
   bool allow_websocket = true;
   bool allow_upgrades = true;

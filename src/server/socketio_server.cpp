@@ -91,6 +91,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
   if (server_) return;
   engine_options_.ping_interval_ms = options_.ping_interval_ms;
   engine_options_.ping_timeout_ms = options_.ping_timeout_ms;
+  engine_options_.upgrade_timeout_ms = options_.upgrade_timeout_ms;
   engine_options_.max_payload = options_.max_http_buffer_size;
   engine_options_.allow_polling = options_.allow_polling;
   engine_options_.allow_websocket = options_.allow_websocket;

@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import {
+  HOST, WebSocket, onceEvent, startServer, stopServerCleanly, withTimeout,
+} from './helpers.mjs';
 
 const T = 5000;
 let server;
@@ -189,4 +191,20 @@ test('dynamic namespaces: created on connect, a parent broadcast reaches every c
   const bad = raw('/dyn-x', { transports: ['websocket'] });
   const [err] = await onceEvent(bad, 'connect_error', T, 'connect_error for /dyn-x');
   assert.equal(err.message, 'Invalid namespace');
+});
+
+test('a WebSocket probe that never completes the upgrade is closed; polling goes on', async () => {
+  // The feature server's upgrade timeout is 500 ms.
+  const open = await (await fetch(`${base}/socket.io/?EIO=4&transport=polling`)).text();
+  const { sid } = JSON.parse(open.slice(1));
+  const probe = new WebSocket(
+    `ws://${HOST}:${server.port}/socket.io/?EIO=4&transport=websocket&sid=${sid}`);
+  await onceEvent(probe, 'open', T, 'probe open');
+  const started = Date.now();
+  const [code] = await onceEvent(probe, 'close', T, 'probe closed by the server');
+  assert.equal(code, 1000);
+  assert.ok(Date.now() - started >= 300, 'closed by the deadline, not at once');
+  const r = await fetch(`${base}/socket.io/?EIO=4&transport=polling&sid=${sid}`,
+    { method: 'POST', body: '40' });
+  assert.equal(r.status, 200, 'the polling session is still there');
 });

@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
   options.host = "127.0.0.1";
   options.port = 0;
   options.threads = 2;
+  options.upgrade_timeout_ms = 500;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--port") == 0) {
       options.port = static_cast<uint16_t>(std::atoi(argv[i + 1]));

@@ -22,6 +22,19 @@ session::session(engine& owner, std::string sid, transport_kind transport, hands
       handshake_(std::move(handshake)),
       transport_(transport) {}
 
+session::upgrade_deadline::upgrade_deadline(session* s)
+    : core::timer([](core::timer& t) { static_cast<upgrade_deadline&>(t).owner->drop_probe(); }),
+      owner(s) {}
+
+void session::drop_probe() {
+  if (probe_ == nullptr) return;
+  ws::websocket* probe = probe_;
+  probe_ = nullptr;
+  probe_ok_ = false;
+  probe->user_data = nullptr;
+  probe->close(ws::close_code::normal, "upgrade timeout");
+}
+
 session::~session() {
   if (poll_ != nullptr) poll_->unhold();
   if (ws_ != nullptr) ws_->user_data = nullptr;
@@ -172,6 +185,8 @@ void session::attach_websocket(ws::websocket& ws) {
 void session::attach_probe(ws::websocket& ws) {
   probe_ = &ws;
   probe_ok_ = false;
+  engine_.loop().timers().schedule(upgrade_deadline_,
+                                   engine_.loop().now_ms() + engine_.options().upgrade_timeout_ms);
 }
 
 void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op) {
@@ -204,6 +219,7 @@ void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload,
 }
 
 void session::finish_upgrade() {
+  core::timer_wheel::cancel(upgrade_deadline_);
   ++engine_.stats().upgrades;
   ws_ = probe_;
   probe_ = nullptr;
@@ -226,6 +242,7 @@ void session::on_ws_closed(ws::websocket& ws) {
   if (&ws == probe_) {
     probe_ = nullptr;  // the upgrade failed; polling goes on
     probe_ok_ = false;
+    core::timer_wheel::cancel(upgrade_deadline_);
     return;
   }
   if (&ws == ws_) {

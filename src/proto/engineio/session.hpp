@@ -93,6 +93,7 @@ class session final : public core::deferred_deletable,
   void answer_poll(std::string_view body);
   void on_held_request_aborted(http::http_session& http) override;
   void finish_upgrade();
+  void drop_probe();
   void schedule_ping();
   static void on_timer(core::timer& t);
   // Ends the session: notifies the engine and the handler once, frees it at the end of the
@@ -101,6 +102,13 @@ class session final : public core::deferred_deletable,
   // itself (as the Node server answers).
   enum class poll_answer : uint8_t { close_packet, noop };
   void terminate(std::string_view reason, poll_answer answer = poll_answer::close_packet);
+
+  // The probe's deadline: a WebSocket that does not complete the upgrade in time is closed
+  // (polling goes on). Its own timer: the session's timer is the heartbeat.
+  struct upgrade_deadline : core::timer {
+    explicit upgrade_deadline(session* s);
+    session* owner;
+  } upgrade_deadline_{this};
 
   engine& engine_;
   std::string sid_;
