@@ -208,3 +208,29 @@ test('a WebSocket probe that never completes the upgrade is closed; polling goes
     { method: 'POST', body: '40' });
   assert.equal(r.status, 200, 'the polling session is still there');
 });
+
+test('a polling client that stops fetching is cut off past max_buffered_bytes', async () => {
+  const url = (sid) => `${base}/socket.io/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ''}`;
+  const { sid } = JSON.parse((await (await fetch(url())).text()).slice(1));
+  assert.equal((await fetch(url(sid), { method: 'POST', body: '40' })).status, 200);
+  const connected = await (await fetch(url(sid))).text();
+  assert.match(connected, /^40\{"sid":/);
+  // 2,000 events of 1,000 bytes queue 2 MB for a client that does not poll: past 1 MiB the
+  // session ends instead of buffering without bound.
+  assert.equal((await fetch(url(sid), { method: 'POST', body: '42["flood",2000,1000]' })).status,
+    200);
+  const after = await fetch(url(sid));
+  assert.equal(after.status, 400);
+  assert.deepEqual(await after.json(), { code: 1, message: 'Session ID unknown' });
+  // Within the limit, nothing is lost.
+  const s2 = JSON.parse((await (await fetch(url())).text()).slice(1)).sid;
+  await fetch(url(s2), { method: 'POST', body: '40' });
+  await (await fetch(url(s2))).text();
+  await fetch(url(s2), { method: 'POST', body: '42["flood",100,1000]' });
+  let blobs = 0;
+  while (blobs < 100) {
+    const body = await withTimeout(fetch(url(s2)).then((r) => r.text()), T, 'poll');
+    blobs += body.split('\x1e').filter((p) => p.startsWith('42["blob"')).length;
+  }
+  assert.equal(blobs, 100);
+});

@@ -75,6 +75,13 @@ void install_main(namespace_ref nsp) {
     s.on("kick", [](socket& s, args& a, ack) {
       s.disconnect(!a.empty() && a[0].is_bool() && a[0].as_bool());
     });
+    // ("flood", count, size): that many "blob" events of `size` characters, at once.
+    s.on("flood", [](socket& s, args& a, ack) {
+      const int64_t n = a.size() > 0 && a[0].is_int() ? a[0].as_int() : 0;
+      const int64_t size = a.size() > 1 && a[1].is_int() ? a[1].as_int() : 0;
+      const std::string blob(static_cast<size_t>(size), 'x');
+      for (int64_t i = 0; i < n; ++i) s.emit("blob", {blob});
+    });
     s.on("close-connection", [](socket& s, args&, ack) { s.close_connection(); });
     s.on("whoami", [](socket& s, args&, ack reply) {
       if (reply) reply({object{{"id", s.id()}, {"recovered", s.recovered()}}});

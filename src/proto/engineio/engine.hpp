@@ -59,6 +59,7 @@ struct engine_stats {
   uint64_t handshakes = 0;
   uint64_t upgrades = 0;
   uint64_t bad_requests = 0;
+  uint64_t slow_consumer_closes = 0;  // polling sessions past max_buffered_bytes
 };
 
 class engine final : private ws::behavior {

@@ -92,6 +92,14 @@ void session::send_packet(packet_type type, std::string_view data, bool binary) 
     }
     return;
   }
+  if (poll_ == nullptr &&
+      queued_bytes_ + data.size() + 1 > engine_.options().websocket.max_buffered_bytes) {
+    // A polling client that stopped fetching: the same slow-consumer limit as a WebSocket's
+    // queue, never an unbounded buffer.
+    ++engine_.stats().slow_consumer_closes;
+    terminate("transport error");
+    return;
+  }
   queued_packet p{type, binary, std::string(data)};
   queued_bytes_ += data.size() + 1;
   queue_.push_back(std::move(p));
