@@ -310,7 +310,8 @@ void broadcast::emit(std::string_view event, args a) const {
   }
   // Encoded once, shared by every loop and every recipient.
   auto encoded = std::make_shared<detail::broadcast_packet>();
-  encoded->encoded = encode(p);
+  // A dynamic parent's label is no namespace name: its children each get their own encoding.
+  if (spec_->parent == nullptr) encoded->encoded = encode(p);
   encoded->raw = std::move(p);
   auto spec = spec_;
   spec_->server->dispatch(spec_, [spec, shared = detail::shared_packet(std::move(encoded))](
