@@ -45,7 +45,11 @@ socket_state::~socket_state() = default;
 
 void socket_state::send(const packet& p) {
   if (client == nullptr) return;
-  send_encoded(encode(p));
+  // One scratch per loop thread: the text is copied into the transport's queue right away, so
+  // an emit allocates nothing here once the buffer has grown.
+  thread_local encoded_packet scratch;
+  encode(p, scratch);
+  send_encoded(scratch);
 }
 
 void socket_state::send_encoded(const encoded_packet& p) {
