@@ -85,7 +85,8 @@ void session::send_packet(packet_type type, std::string_view data, bool binary) 
     if (binary) {
       ws_->send({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, ws::opcode::binary);
     } else {
-      std::string& frame = scratch_;
+      // Per thread, not per session: an idle session keeps no buffer.
+      thread_local std::string frame;
       frame.clear();
       encode_ws_text(type, data, frame);
       ws_->send(frame);

@@ -125,7 +125,6 @@ class session final : public core::deferred_deletable,
   size_t queued_bytes_ = 0;
   std::string cors_;          // CORS headers for the held GET's answer
   std::string close_reason_;  // of a close() waiting for the client's last poll
-  std::string scratch_;       // WebSocket text frame being built
 };
 
 }  // namespace relay::engineio
