@@ -84,6 +84,12 @@ using middleware = std::function<void(socket&, next_fn)>;
 // It gets the socket again: a socket& handed to a handler is valid during that call only.
 using ack_callback = std::function<void(socket&, std::optional<std::string> err, args reply)>;
 
+// A broadcast's acks (Node: io.timeout(ms).emit(ev, ..., (err, responses) => ...)): one reply per
+// recipient, in arrival order; `err` is "operation has timed out" when some did not answer in
+// time (the replies that came are still given).
+using broadcast_ack_callback =
+    std::function<void(std::optional<std::string> err, std::vector<args> responses)>;
+
 // The handshake, as Node's socket.handshake.
 struct handshake {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
@@ -95,8 +101,22 @@ struct handshake {
   std::string_view header(std::string_view name) const noexcept;
 };
 
+// A socket as fetch_sockets() saw it (Node's RemoteSocket): a copy taken on the socket's loop.
+// Act on it through its own room: io.to(info.id).emit(...), .disconnect_sockets(), ...
+struct socket_info {
+  std::string id;
+  std::string nsp;
+  std::shared_ptr<const socketio::handshake> handshake;
+  std::vector<std::string> rooms;
+  value data;
+};
+using fetch_callback = std::function<void(std::vector<socket_info> sockets)>;
+
 // A broadcast being built: to/in/except rooms, then emit. Cheap to copy; encodes the packet
 // once for all recipients on all loops.
+//
+// Callbacks (emit_with_ack, fetch_sockets) run on the loop that started the operation, or on
+// loop 0 when it was started from a thread that is no loop; always later, never inside the call.
 class broadcast {
  public:
   broadcast to(std::string room) const;
@@ -107,7 +127,15 @@ class broadcast {
   broadcast compress(bool on) const;
   // Only this loop's sockets (Node: local, i.e. this node).
   broadcast local() const;
+  // The deadline of emit_with_ack (default: ping_interval + ping_timeout, by when a recipient
+  // that is alive has answered and one that is not has been dropped).
+  broadcast timeout(uint32_t ms) const;
   void emit(std::string_view event, args a = {}) const;
+  // Every recipient is asked for an ack; `cb` gets all the replies once each answered, or what
+  // came by the deadline with an error (Node: io.timeout(ms).emit(event, ..., cb)).
+  void emit_with_ack(std::string_view event, args a, broadcast_ack_callback cb) const;
+  // Snapshots of the matching sockets, from every loop (Node: fetchSockets()).
+  void fetch_sockets(fetch_callback cb) const;
 
   // Server-side utilities over the matching sockets (all loops): join, leave, disconnect.
   void sockets_join(std::string room) const;
@@ -175,10 +203,24 @@ class namespace_ref {
   broadcast to(std::string room) const;
   broadcast in(std::string room) const { return to(std::move(room)); }
   broadcast except(std::string room) const;
+  broadcast timeout(uint32_t ms) const;
+  broadcast local() const;
   void emit(std::string_view event, args a = {}) const;
+  void emit_with_ack(std::string_view event, args a, broadcast_ack_callback cb) const;
+  void fetch_sockets(fetch_callback cb) const;
+  void sockets_join(std::string room) const;
+  void sockets_leave(std::string room) const;
+  void disconnect_sockets(bool close = false) const;
+
+  // Node's serverSideEmit: an event for the other Relay nodes of a cluster. A node alone (Relay
+  // has no cluster transport yet) has no other: nothing is sent, and `cb` (if any) gets no error
+  // and no replies -- what Node's cluster adapters answer when no other server is up.
+  void server_side_emit(std::string_view event, args a = {},
+                        broadcast_ack_callback cb = nullptr) const;
 
  private:
   friend class server;
+  broadcast all() const;
   namespace_ref(detail::server_impl* s, detail::namespace_config* c) : server_(s), config_(c) {}
   detail::server_impl* server_;
   detail::namespace_config* config_;
@@ -258,7 +300,10 @@ class server {
 
   // Broadcasts to the main namespace.
   broadcast to(std::string room) { return of("/").to(std::move(room)); }
+  broadcast except(std::string room) { return of("/").except(std::move(room)); }
+  broadcast timeout(uint32_t ms) { return of("/").timeout(ms); }
   void emit(std::string_view event, args a = {}) { of("/").emit(event, std::move(a)); }
+  void fetch_sockets(fetch_callback cb) { of("/").fetch_sockets(std::move(cb)); }
 
  private:
   friend int relay::server::serve_main(int argc, char** argv);

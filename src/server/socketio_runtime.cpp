@@ -35,6 +35,55 @@ pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
       id(i),
       cb(std::move(c)) {}
 
+// --- broadcast acks ---------------------------------------------------------------------------
+
+broadcast_ack_state::broadcast_ack_state(loop_runtime& h, broadcast_ack_callback c, size_t loops)
+    : core::timer([](core::timer& t) {
+        auto& self = static_cast<broadcast_ack_state&>(t);
+        self.home.finish_broadcast_ack(self, std::string("operation has timed out"));
+      }),
+      home(h),
+      home_loop(h.loop()),
+      cb(std::move(c)),
+      loops_pending(loops) {}
+
+std::shared_ptr<broadcast_ack_state> loop_runtime::open_broadcast_ack(broadcast_ack_callback cb,
+                                                                      size_t loops,
+                                                                      uint32_t timeout_ms) {
+  auto st = std::make_shared<broadcast_ack_state>(*this, std::move(cb), loops);
+  loop_.timers().schedule(*st, loop_.now_ms() + timeout_ms);
+  broadcast_acks_.emplace(st.get(), st);
+  return st;
+}
+
+void loop_runtime::broadcast_ack_count(const std::shared_ptr<broadcast_ack_state>& st, size_t n) {
+  if (st->finished) return;
+  st->expected += n;
+  --st->loops_pending;
+  if (st->loops_pending == 0 && st->responses.size() >= st->expected) {
+    finish_broadcast_ack(*st, std::nullopt);
+  }
+}
+
+void loop_runtime::broadcast_ack_reply(const std::shared_ptr<broadcast_ack_state>& st,
+                                       args reply) {
+  if (st->finished) return;
+  st->responses.push_back(std::move(reply));
+  if (st->loops_pending == 0 && st->responses.size() >= st->expected) {
+    finish_broadcast_ack(*st, std::nullopt);
+  }
+}
+
+void loop_runtime::finish_broadcast_ack(broadcast_ack_state& st, std::optional<std::string> err) {
+  st.finished = true;
+  core::timer_wheel::cancel(st);
+  auto it = broadcast_acks_.find(&st);
+  if (it == broadcast_acks_.end()) return;
+  std::shared_ptr<broadcast_ack_state> keep = std::move(it->second);
+  broadcast_acks_.erase(it);
+  if (keep->cb) keep->cb(std::move(err), std::move(keep->responses));
+}
+
 // --- socket_state ---------------------------------------------------------------------------
 
 socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& cfg,
@@ -217,6 +266,12 @@ loop_runtime::loop_runtime(server_impl& server, unsigned index, core::event_loop
     : server_(server), index_(index), loop_(loop) {}
 
 loop_runtime::~loop_runtime() {
+  // Pending broadcast acks may still be held by other loops' sockets: unschedule them from this
+  // loop's wheel now, while it exists.
+  for (auto& [key, st] : broadcast_acks_) {
+    st->finished = true;
+    core::timer_wheel::cancel(*st);
+  }
   // Frees sessions; clients go with them (on_close is not called).
   engine_.reset();
   raw_.clear();
@@ -292,24 +347,65 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   for (auto& s : held) action(*s);
 }
 
-void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
-  const size_t high_water = 64 * 1024;
-  std::unordered_map<std::string, encoded_packet> per_child;  // dynamic parents only
-  for_each_target(spec, [&](socket_state& s) {
-    if (!s.connected || s.client == nullptr || s.client->session == nullptr) return;
-    if (spec.is_volatile && s.client->session->buffered_bytes() > high_water) return;
-    if (s.nsp == p->raw.nsp) {
-      s.send_encoded(p->encoded);
-      return;
+namespace {
+
+// A recipient's copy of a broadcast: the shared encoding, or (a dynamic parent's child) its own
+// namespace's, made once per child per loop.
+class broadcast_sender {
+ public:
+  explicit broadcast_sender(const shared_packet& p) : packet_(p) {}
+  // False when the socket is gone or, for a volatile broadcast, backed up.
+  bool send(const broadcast_spec& spec, socket_state& s) {
+    static constexpr size_t kVolatileHighWater = 64 * 1024;
+    if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
+    if (spec.is_volatile && s.client->session->buffered_bytes() > kVolatileHighWater) {
+      return false;
     }
-    encoded_packet& e = per_child[s.nsp];
+    if (s.nsp == packet_->raw.nsp) {
+      s.send_encoded(packet_->encoded);
+      return true;
+    }
+    encoded_packet& e = per_child_[s.nsp];
     if (e.text.empty()) {
-      packet q = p->raw;
+      packet q = packet_->raw;
       q.nsp = s.nsp;
       e = encode(q);
     }
     s.send_encoded(e);
+    return true;
+  }
+
+ private:
+  const shared_packet& packet_;
+  std::unordered_map<std::string, encoded_packet> per_child_;
+};
+
+}  // namespace
+
+void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
+  broadcast_sender sender(p);
+  for_each_target(spec, [&](socket_state& s) { sender.send(spec, s); });
+}
+
+void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_packet& p,
+                                    const std::shared_ptr<broadcast_ack_state>& acks) {
+  broadcast_sender sender(p);
+  const uint64_t id = *p->raw.id;
+  size_t asked = 0;
+  for_each_target(spec, [&](socket_state& s) {
+    if (!sender.send(spec, s)) return;
+    ++asked;
+    // The reply travels to the home loop; a socket that never answers just keeps its entry
+    // until it goes (the home's deadline does not wait for it).
+    s.acks[id] = std::make_unique<pending_ack>(
+        &s, id, [acks](socket&, std::optional<std::string> err, args reply) {
+          if (err) return;
+          acks->home_loop.post([acks, reply = std::move(reply)]() mutable {
+            acks->home.broadcast_ack_reply(acks, std::move(reply));
+          });
+        });
   });
+  acks->home_loop.post([acks, asked] { acks->home.broadcast_ack_count(acks, asked); });
 }
 
 void loop_runtime::on_open(engineio::session& s) {

@@ -6,6 +6,7 @@
 // other loops as posted tasks carrying the packet encoded once (shared, immutable).
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -42,6 +43,7 @@ struct broadcast_spec {
   bool compress = true;
   bool local = false;
   unsigned origin_loop = 0;  // for local
+  uint32_t timeout_ms = 0;   // emit_with_ack's deadline; 0: the default
 };
 
 // A broadcast packet, encoded once: the text part and its binary attachments as every
@@ -58,6 +60,20 @@ struct pending_ack : core::timer {
   socket_state* owner;
   uint64_t id;
   ack_callback cb;
+};
+
+// A broadcast's acks being collected, on the loop that sent it (its home): how many loops have
+// still to say how many sockets they asked, and the replies so far. Only the home loop touches
+// it; other loops post to it.
+struct broadcast_ack_state : core::timer {
+  broadcast_ack_state(loop_runtime& home, broadcast_ack_callback cb, size_t loops);
+  loop_runtime& home;        // dereferenced on the home loop only
+  core::event_loop& home_loop;  // where replies are posted from the other loops
+  broadcast_ack_callback cb;
+  size_t loops_pending;
+  size_t expected = 0;
+  std::vector<args> responses;
+  bool finished = false;
 };
 
 struct socket_state : std::enable_shared_from_this<socket_state> {
@@ -78,7 +94,6 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   std::unordered_map<std::string, event_handler> handlers;
   std::vector<disconnect_handler> on_disconnect;
   std::unordered_map<uint64_t, std::unique_ptr<pending_ack>> acks;
-  uint64_t next_ack_id = 0;
   size_t middleware_index = 0;
   bool connected = false;
   bool recovered = false;
@@ -141,9 +156,20 @@ class loop_runtime final : public engineio::engine_handler {
 
   // Delivery of a broadcast on this loop.
   void deliver(const broadcast_spec& spec, const shared_packet& p);
+  // The same, each recipient asked for an ack that goes to `acks` (on its home loop).
+  void deliver_with_ack(const broadcast_spec& spec, const shared_packet& p,
+                        const std::shared_ptr<broadcast_ack_state>& acks);
+  // Starts collecting a broadcast's acks here (this loop is the home), for timeout_ms at most.
+  std::shared_ptr<broadcast_ack_state> open_broadcast_ack(broadcast_ack_callback cb,
+                                                          size_t loops, uint32_t timeout_ms);
   // Applies an action to every matching socket of this loop.
   void for_each_target(const broadcast_spec& spec,
                        const std::function<void(socket_state&)>& action);
+
+  // Home-loop side of broadcast acks: a loop's recipient count, a reply, the end.
+  void broadcast_ack_count(const std::shared_ptr<broadcast_ack_state>& st, size_t n);
+  void broadcast_ack_reply(const std::shared_ptr<broadcast_ack_state>& st, args reply);
+  void finish_broadcast_ack(broadcast_ack_state& st, std::optional<std::string> err);
 
   void add_member(const std::string& nsp, const std::string& room, socket_state* s);
   void remove_member(const std::string& nsp, const std::string& room, socket_state* s);
@@ -170,6 +196,8 @@ class loop_runtime final : public engineio::engine_handler {
       rooms_;
   // namespace -> every connected socket of this loop
   std::unordered_map<std::string, std::unordered_set<socket_state*>> members_;
+  // Broadcast acks this loop collects, kept until answered or timed out.
+  std::unordered_map<broadcast_ack_state*, std::shared_ptr<broadcast_ack_state>> broadcast_acks_;
 };
 
 }  // namespace relay::socketio::detail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <stdexcept>
 
 namespace relay::socketio {
@@ -212,7 +213,7 @@ void socket::emit(std::string_view event, args a) {
 
 void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {
   if (st_->client == nullptr || is_reserved_event(event)) return;
-  const uint64_t id = st_->next_ack_id++;
+  const uint64_t id = st_->runtime.server().next_ack_id();
   auto pa = std::make_unique<detail::pending_ack>(st_, id, std::move(cb));
   if (timeout_ms > 0) {
     core::event_loop& loop = st_->runtime.loop();
@@ -299,6 +300,12 @@ broadcast broadcast::local() const {
   return broadcast(std::move(spec));
 }
 
+broadcast broadcast::timeout(uint32_t ms) const {
+  auto spec = std::make_shared<detail::broadcast_spec>(*spec_);
+  spec->timeout_ms = ms;
+  return broadcast(std::move(spec));
+}
+
 void broadcast::emit(std::string_view event, args a) const {
   if (is_reserved_event(event)) return;  // see socket::emit
   packet p;
@@ -316,6 +323,57 @@ void broadcast::emit(std::string_view event, args a) const {
   auto spec = spec_;
   spec_->server->dispatch(spec_, [spec, shared = detail::shared_packet(std::move(encoded))](
                                      detail::loop_runtime& rt) { rt.deliver(*spec, shared); });
+}
+
+void broadcast::emit_with_ack(std::string_view event, args a, broadcast_ack_callback cb) const {
+  if (is_reserved_event(event)) return;
+  detail::server_impl* server = spec_->server;
+  detail::loop_runtime* home = server->current_runtime();
+  if (home == nullptr) {
+    // The acks are collected on a loop: from outside, loop 0 sends the broadcast.
+    if (server->loop_count() == 0) return;
+    server->post_to(0, [b = *this, ev = std::string(event), a = std::move(a),
+                        cb = std::move(cb)]() mutable { b.emit_with_ack(ev, std::move(a), cb); });
+    return;
+  }
+  packet p;
+  p.type = packet_type::event;
+  p.nsp = spec_->nsp;
+  p.id = server->next_ack_id();
+  p.data = event_data(event, std::move(a));
+  auto encoded = std::make_shared<detail::broadcast_packet>();
+  if (spec_->parent == nullptr) encoded->encoded = encode(p);
+  encoded->raw = std::move(p);
+  const uint32_t timeout = spec_->timeout_ms != 0
+                               ? spec_->timeout_ms
+                               : server->options().ping_interval_ms +
+                                     server->options().ping_timeout_ms;
+  auto acks = home->open_broadcast_ack(std::move(cb), spec_->local ? 1 : server->loop_count(),
+                                       timeout);
+  auto spec = spec_;
+  server->dispatch(spec_, [spec, acks, shared = detail::shared_packet(std::move(encoded))](
+                              detail::loop_runtime& rt) { rt.deliver_with_ack(*spec, shared, acks); });
+}
+
+void broadcast::fetch_sockets(fetch_callback cb) const {
+  detail::server_impl* server = spec_->server;
+  if (server->loop_count() == 0) return;
+  detail::loop_runtime* here = server->current_runtime();
+  auto spec = spec_;
+  server->gather<std::vector<socket_info>>(
+      spec_, here != nullptr ? here->index() : 0,
+      [spec](detail::loop_runtime& rt) {
+        std::vector<socket_info> found;
+        rt.for_each_target(*spec, [&](detail::socket_state& s) {
+          if (s.connected) found.push_back({s.id, s.nsp, s.hs, s.rooms, s.data});
+        });
+        return found;
+      },
+      [cb = std::move(cb)](std::vector<std::vector<socket_info>> per_loop) {
+        std::vector<socket_info> all;
+        for (auto& v : per_loop) std::move(v.begin(), v.end(), std::back_inserter(all));
+        if (cb) cb(std::move(all));
+      });
 }
 
 void broadcast::sockets_join(std::string room) const {
@@ -381,8 +439,29 @@ broadcast namespace_ref::except(std::string room) const {
   return broadcast(std::move(spec));
 }
 
-void namespace_ref::emit(std::string_view event, args a) const {
-  broadcast(spec_for(server_, *config_)).emit(event, std::move(a));
+broadcast namespace_ref::all() const { return broadcast(spec_for(server_, *config_)); }
+broadcast namespace_ref::timeout(uint32_t ms) const { return all().timeout(ms); }
+broadcast namespace_ref::local() const { return all().local(); }
+
+void namespace_ref::emit(std::string_view event, args a) const { all().emit(event, std::move(a)); }
+
+void namespace_ref::emit_with_ack(std::string_view event, args a, broadcast_ack_callback cb) const {
+  all().emit_with_ack(event, std::move(a), std::move(cb));
+}
+
+void namespace_ref::fetch_sockets(fetch_callback cb) const { all().fetch_sockets(std::move(cb)); }
+void namespace_ref::sockets_join(std::string room) const { all().sockets_join(std::move(room)); }
+void namespace_ref::sockets_leave(std::string room) const { all().sockets_leave(std::move(room)); }
+void namespace_ref::disconnect_sockets(bool close) const { all().disconnect_sockets(close); }
+
+void namespace_ref::server_side_emit(std::string_view event, args, broadcast_ack_callback cb) const {
+  if (is_reserved_event(event) || !cb) return;
+  // No other node to reach (see the header): the answer is "every one of none replied", given
+  // later on the caller's loop (loop 0 from outside), like any other ack.
+  if (server_->loop_count() == 0) return;
+  detail::loop_runtime* here = server_->current_runtime();
+  server_->post_to(here != nullptr ? here->index() : 0,
+                   [cb = std::move(cb)] { cb(std::nullopt, {}); });
 }
 
 // server

@@ -2,7 +2,9 @@
 // relay::socketio::server's implementation: a relay::server::server whose loops each run an
 // Engine.IO engine and a Socket.IO loop_runtime, plus the namespaces' configuration shared by
 // all loops (written before start(), read-only afterwards).
+#include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +44,34 @@ class server_impl {
                 std::function<void(loop_runtime&)> action);
   // The runtime of the loop the caller runs on, or null on a non-loop thread.
   loop_runtime* current_runtime() noexcept;
+  // Runs fn on loop `index` later (posted, also from that loop itself).
+  void post_to(unsigned index, std::function<void()> fn) { loops_[index]->post(std::move(fn)); }
+  size_t loop_count() const noexcept { return runtimes_.size(); }
+  // Ack ids, unique per server (Node: one counter per namespace) so that a socket's own acks and
+  // a broadcast's never share an id.
+  uint64_t next_ack_id() noexcept { return ack_ids_.fetch_add(1, std::memory_order_relaxed); }
+
+  // Runs `collect` on every loop `spec` covers, then `done` with all the results on `home`.
+  template <class T>
+  void gather(const std::shared_ptr<const broadcast_spec>& spec, unsigned home,
+              std::function<T(loop_runtime&)> collect, std::function<void(std::vector<T>)> done) {
+    struct state {
+      std::vector<T> results;
+      size_t remaining;
+      std::function<void(std::vector<T>)> done;
+    };
+    if (!server_) return;
+    auto st = std::make_shared<state>();
+    st->remaining = spec->local ? 1 : runtimes_.size();
+    st->done = std::move(done);
+    core::event_loop* home_loop = loops_[home];
+    dispatch(spec, [st, home_loop, collect = std::move(collect)](loop_runtime& rt) {
+      home_loop->post([st, result = collect(rt)]() mutable {
+        st->results.push_back(std::move(result));
+        if (--st->remaining == 0) st->done(std::move(st->results));
+      });
+    });
+  }
 
  private:
   server_options options_;
@@ -55,6 +85,7 @@ class server_impl {
   }
 
  private:
+  std::atomic<uint64_t> ack_ids_{0};
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;

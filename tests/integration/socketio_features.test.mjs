@@ -165,6 +165,66 @@ for (const [name, opts] of Object.entries({
       for (const r of await Promise.all(reasons)) assert.equal(r[0], 'io server disconnect');
       assert.equal(admin.connected, true);
     });
+
+    test('broadcast acks: every member answers once, from both loops', async () => {
+      const tag = `quiz-${name}`;
+      const members = await Promise.all([1, 2, 3, 4].map(() => client(opts)));
+      members.forEach((m, i) => m.on('question', (q, cb) => cb({ who: i, q })));
+      for (const m of members) await m.emitWithAck('join', tag);
+      const asker = await client(opts);
+      const { err, responses } = await withTimeout(
+        asker.emitWithAck('ask-room', tag, 3000, 'why?'), T, 'ask-room ack');
+      assert.equal(err, null);
+      responses.sort((x, y) => x.who - y.who);
+      assert.deepEqual(responses, [0, 1, 2, 3].map((who) => ({ who, q: 'why?' })));
+    });
+
+    test('broadcast acks: a silent member makes it time out with the replies that came',
+      async () => {
+        const tag = `quiz2-${name}`;
+        const [talker, mute] = await Promise.all([1, 2].map(() => client(opts)));
+        talker.on('question', (q, cb) => cb('here'));
+        mute.on('question', () => {});
+        await talker.emitWithAck('join', tag);
+        await mute.emitWithAck('join', tag);
+        const started = Date.now();
+        const { err, responses } = await withTimeout(
+          talker.emitWithAck('ask-room', tag, 300, 'q'), T, 'ask-room ack');
+        assert.equal(err, 'operation has timed out');
+        assert.deepEqual(responses, ['here']);
+        assert.ok(Date.now() - started >= 250, 'not before the deadline');
+      });
+
+    test('broadcast acks: no member at all answers at once with no replies', async () => {
+      const asker = await client(opts);
+      const { err, responses } = await withTimeout(
+        asker.emitWithAck('ask-room', `empty-${name}`, 3000, 'q'), 1000, 'ask-room ack');
+      assert.equal(err, null);
+      assert.deepEqual(responses, []);
+    });
+
+    test('fetchSockets gives each matching socket once, with its rooms, data and auth',
+      async () => {
+        const tag = `fetch-${name}`;
+        const members = await Promise.all([0, 1, 2].map((i) => client({ ...opts, auth: { n: i } })));
+        for (const [i, m] of members.entries()) {
+          await m.emitWithAck('join', tag);
+          await m.emitWithAck('set-data', { i });
+        }
+        const outsider = await client(opts);
+        const found = await outsider.emitWithAck('fetch', tag);
+        found.sort((x, y) => x.data.i - y.data.i);
+        assert.deepEqual(found, members.map((m, i) => ({
+          id: m.id, nsp: '/', rooms: [m.id, tag], data: { i }, auth: { n: i },
+        })));
+        assert.deepEqual(await outsider.emitWithAck('fetch', `nobody-${name}`), []);
+      });
+
+    test('serverSideEmit on a single node reaches no other server: ack with no replies',
+      async () => {
+        const c = await client(opts);
+        assert.deepEqual(await c.emitWithAck('server-side-emit'), { err: null, replies: 0 });
+      });
   });
 }
 

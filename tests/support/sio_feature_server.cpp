@@ -90,6 +90,46 @@ void install_main(namespace_ref nsp) {
       nsp.to(string_arg(a, 0)).sockets_join(string_arg(a, 1));
       if (reply) reply({});
     });
+    // ("ask-room", room, timeout_ms, question): a broadcast ack to the room's members; the
+    // asker's ack gets {err, responses}.
+    s.on("ask-room", [nsp](socket&, args& a, ack reply) {
+      relay::socketio::broadcast b = nsp.to(string_arg(a, 0));
+      if (a.size() > 1 && a[1].is_int()) b = b.timeout(static_cast<uint32_t>(a[1].as_int()));
+      b.emit_with_ack("question", {a.size() > 2 ? a[2] : value()},
+                      [reply](std::optional<std::string> err, std::vector<args> responses) {
+                        array all;
+                        // Node's shape: each client's first reply argument.
+                        for (args& r : responses) all.push_back(r.empty() ? value() : r[0]);
+                        if (reply) reply({object{{"err", err ? value(*err) : value()},
+                                                 {"responses", std::move(all)}}});
+                      });
+    });
+    s.on("set-data", [](socket& s, args& a, ack reply) {
+      s.data() = a.empty() ? value() : a[0];
+      if (reply) reply({});
+    });
+    // ("fetch", room): fetchSockets over the room, as [{id, rooms, data, auth}].
+    s.on("fetch", [nsp](socket&, args& a, ack reply) {
+      nsp.to(string_arg(a, 0)).fetch_sockets([reply](std::vector<relay::socketio::socket_info> all) {
+        array out;
+        for (auto& info : all) {
+          out.emplace_back(object{{"id", info.id},
+                                  {"nsp", info.nsp},
+                                  {"rooms", array(info.rooms.begin(), info.rooms.end())},
+                                  {"data", std::move(info.data)},
+                                  {"auth", info.handshake->auth}});
+        }
+        if (reply) reply({std::move(out)});
+      });
+    });
+    s.on("server-side-emit", [nsp](socket&, args&, ack reply) {
+      nsp.server_side_emit("ping", {}, [reply](std::optional<std::string> err, std::vector<args> r) {
+        if (reply) {
+          reply({object{{"err", err ? value(*err) : value()},
+                        {"replies", static_cast<int64_t>(r.size())}}});
+        }
+      });
+    });
     s.on("disconnect-room", [nsp](socket&, args& a, ack) {
       nsp.to(string_arg(a, 0)).disconnect_sockets();
     });
