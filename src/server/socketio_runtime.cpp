@@ -107,22 +107,40 @@ void socket_state::send_encoded(const encoded_packet& p) {
   for (const json::binary_ptr& b : p.attachments) client->session->send_binary(*b);
 }
 
+event_handler* socket_state::find_handler(std::string_view event) {
+  for (auto& [name, h] : handlers) {
+    if (name == event) return &h;
+  }
+  return nullptr;
+}
+
 void socket_state::join(const std::string& room) {
   if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
   rooms.push_back(room);
-  runtime.add_member(nsp, room, this);
+  if (room == id) {
+    in_own_room = true;
+  } else {
+    runtime.add_member(nsp, room, this);
+  }
 }
 
 void socket_state::leave(std::string_view room) {
   auto it = std::find(rooms.begin(), rooms.end(), room);
   if (it == rooms.end()) return;
-  runtime.remove_member(nsp, *it, this);
+  if (*it == id) {
+    in_own_room = false;
+  } else {
+    runtime.remove_member(nsp, *it, this);
+  }
   rooms.erase(it);
 }
 
 void socket_state::leave_all() {
-  for (const std::string& r : rooms) runtime.remove_member(nsp, r, this);
+  for (const std::string& r : rooms) {
+    if (r != id) runtime.remove_member(nsp, r, this);
+  }
   rooms.clear();
+  in_own_room = false;
 }
 
 void socket_state::close(std::string_view reason, bool notify_client) {
@@ -146,7 +164,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
           std::end(kRecoverable)) {
     persisted_session ps;
     ps.sid = id;
-    ps.pid = pid;
+    ps.pid = recovery ? recovery->pid : std::string();
     ps.nsp = nsp;
     ps.rooms = rooms;
     ps.data = data;
@@ -206,17 +224,20 @@ void socket_state::finish_connect() {
   p.type = packet_type::connect;
   p.nsp = nsp;
   json::object body{{"sid", id}};
-  if (!pid.empty()) body.emplace_back("pid", pid);
+  if (recovery) body.emplace_back("pid", recovery->pid);
   p.data = value(std::move(body));
   send(p);
-  for (json::value& data : missed) {
-    packet e;
-    e.type = packet_type::event;
-    e.nsp = nsp;
-    e.data = std::move(data);
-    send(e);
+  if (recovery) {
+    for (json::value& data : recovery->missed) {
+      packet e;
+      e.type = packet_type::event;
+      e.nsp = nsp;
+      e.data = std::move(data);
+      send(e);
+    }
+    recovery->missed.clear();
+    recovery->missed.shrink_to_fit();
   }
-  missed.clear();
   if (config.on_connection) {
     socket s(*this);
     config.on_connection(s);
@@ -227,12 +248,12 @@ void socket_state::on_event(packet& p) {
   if (!connected || !p.data || !p.data->is_array() || p.data->as_array().empty()) return;
   json::array& a = p.data->as_array();
   if (!a[0].is_string()) return;
-  auto it = handlers.find(a[0].as_string());
-  if (it == handlers.end()) return;
+  event_handler* found = find_handler(a[0].as_string());
+  if (found == nullptr) return;
   args rest(std::make_move_iterator(a.begin() + 1), std::make_move_iterator(a.end()));
   ack reply = p.id ? ack(weak_from_this(), static_cast<int64_t>(*p.id)) : ack();
   socket s(*this);
-  event_handler h = it->second;  // the handler may replace itself
+  event_handler h = *found;  // the handler may replace itself
   h(s, rest, reply);
 }
 
@@ -279,7 +300,7 @@ loop_runtime::~loop_runtime() {
 
 void loop_runtime::add_member(const std::string& nsp, const std::string& room, socket_state* s) {
   if (room.empty()) {
-    members_[nsp].insert(s);
+    members_[nsp].emplace(s->id, s);
   } else {
     rooms_[nsp][room].insert(s);
   }
@@ -289,7 +310,7 @@ void loop_runtime::remove_member(const std::string& nsp, const std::string& room
                                  socket_state* s) {
   if (room.empty()) {
     auto it = members_.find(nsp);
-    if (it != members_.end()) it->second.erase(s);
+    if (it != members_.end()) it->second.erase(s->id);
     return;
   }
   auto n = rooms_.find(nsp);
@@ -307,7 +328,7 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   std::vector<const std::string*> names;
   if (spec.parent != nullptr) {
     for (const auto& [name, members] : members_) {
-      if (!members.empty() && (*members.begin())->config.matches && &(*members.begin())->config == spec.parent) {
+      if (!members.empty() && &members.begin()->second->config == spec.parent) {
         names.push_back(&name);
       }
     }
@@ -316,15 +337,20 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   }
   std::unordered_set<socket_state*> seen;
   for (const std::string* nsp : names) {
+    auto m = members_.find(*nsp);
+    if (m == members_.end()) continue;
     if (spec.rooms.empty()) {
-      auto it = members_.find(*nsp);
-      if (it == members_.end()) continue;
-      targets.insert(targets.end(), it->second.begin(), it->second.end());
+      for (const auto& [id, s] : m->second) targets.push_back(s);
       continue;
     }
     auto n = rooms_.find(*nsp);
-    if (n == rooms_.end()) continue;
     for (const std::string& room : spec.rooms) {
+      // A socket's own id room lives in the id index.
+      auto own = m->second.find(room);
+      if (own != m->second.end() && own->second->in_own_room && seen.insert(own->second).second) {
+        targets.push_back(own->second);
+      }
+      if (n == rooms_.end()) continue;
       auto r = n->second.find(room);
       if (r == n->second.end()) continue;
       for (socket_state* s : r->second) {
@@ -511,7 +537,10 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   }
   auto s = std::make_shared<socket_state>(
       *this, c, *cfg, p.nsp, restored ? restored->session.sid : engineio::generate_sid());
-  if (store != nullptr) s->pid = restored ? restored->session.pid : engineio::generate_sid();
+  if (store != nullptr) {
+    s->recovery = std::make_unique<socket_state::recovery_state>();
+    s->recovery->pid = restored ? restored->session.pid : engineio::generate_sid();
+  }
   // Node: socket.handshake.auth is {} when the client gave none.
   value auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
   if (c.hs.use_count() == 1) c.hs->auth = auth;  // no socket shares it yet: adopt this auth
@@ -527,9 +556,9 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     s->recovered = true;
     s->rooms = std::move(restored->session.rooms);  // re-joined by finish_connect
     s->data = std::move(restored->session.data);
-    s->missed = std::move(restored->missed);
+    s->recovery->missed = std::move(restored->missed);
     if (server_.options().recovery.skip_middlewares) {
-      s->middleware_index = cfg->middlewares.size();
+      s->middleware_index = static_cast<uint16_t>(cfg->middlewares.size());
     }
   }
   s->run_middlewares();

@@ -90,15 +90,25 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // usual case): one copy of the handshake's headers per connection.
   std::shared_ptr<const socketio::handshake> hs;
   value data;
-  std::vector<std::string> rooms;
-  std::unordered_map<std::string, event_handler> handlers;
+  std::vector<std::string> rooms;  // its own id first, unless it left that room
+  // A handful per socket: a flat list is smaller than a hash map and as fast to search.
+  std::vector<std::pair<std::string, event_handler>> handlers;
   std::vector<disconnect_handler> on_disconnect;
   std::unordered_map<uint64_t, std::unique_ptr<pending_ack>> acks;
-  size_t middleware_index = 0;
+  // Connection state recovery's extras, allocated only when recovery is on.
+  struct recovery_state {
+    std::string pid;                  // private id, sent in the CONNECT answer
+    std::vector<json::value> missed;  // replayed right after CONNECT
+  };
+  std::unique_ptr<recovery_state> recovery;
+  uint16_t middleware_index = 0;
   bool connected = false;
   bool recovered = false;
-  std::string pid;  // private id for recovery (empty when recovery is off)
-  std::vector<json::value> missed;  // replayed right after CONNECT
+  // In its own id room. That room is not kept in the room table: the loop's id index of the
+  // namespace serves it (one entry per socket instead of a one-member room).
+  bool in_own_room = false;
+
+  event_handler* find_handler(std::string_view event);
 
   void send(const packet& p);
   // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.
@@ -171,6 +181,7 @@ class loop_runtime final : public engineio::engine_handler {
   void broadcast_ack_reply(const std::shared_ptr<broadcast_ack_state>& st, args reply);
   void finish_broadcast_ack(broadcast_ack_state& st, std::optional<std::string> err);
 
+  // room empty: the namespace's member index (by id); the socket's own id: nothing to do.
   void add_member(const std::string& nsp, const std::string& room, socket_state* s);
   void remove_member(const std::string& nsp, const std::string& room, socket_state* s);
 
@@ -190,12 +201,12 @@ class loop_runtime final : public engineio::engine_handler {
   core::event_loop& loop_;
   std::unique_ptr<engineio::engine> engine_;
   std::vector<std::unique_ptr<raw_endpoint>> raw_;
-  // namespace -> room -> members (this loop's)
+  // namespace -> room -> members (this loop's), own id rooms excepted
   std::unordered_map<std::string,
                      std::unordered_map<std::string, std::unordered_set<socket_state*>>>
       rooms_;
-  // namespace -> every connected socket of this loop
-  std::unordered_map<std::string, std::unordered_set<socket_state*>> members_;
+  // namespace -> socket id -> every connected socket of this loop (keys view the sockets' ids)
+  std::unordered_map<std::string, std::unordered_map<std::string_view, socket_state*>> members_;
   // Broadcast acks this loop collects, kept until answered or timed out.
   std::unordered_map<broadcast_ack_state*, std::shared_ptr<broadcast_ack_state>> broadcast_acks_;
 };

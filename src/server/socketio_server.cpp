@@ -175,7 +175,11 @@ const std::vector<std::string>& socket::rooms() const noexcept { return st_->roo
 value& socket::data() noexcept { return st_->data; }
 
 void socket::on(std::string event, event_handler h) {
-  st_->handlers[std::move(event)] = std::move(h);
+  if (event_handler* existing = st_->find_handler(event)) {
+    *existing = std::move(h);
+  } else {
+    st_->handlers.emplace_back(std::move(event), std::move(h));
+  }
 }
 
 void socket::on_disconnect(disconnect_handler h) { st_->on_disconnect.push_back(std::move(h)); }
