@@ -175,7 +175,8 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   // Pending acks die with the socket, without calling back (Node drops them too).
   acks.clear();
   client = nullptr;
-  c->sockets.erase(nsp);
+  std::erase_if(c->sockets,
+                [this](const std::shared_ptr<socket_state>& s) { return s.get() == this; });
   if (was_connected) {
     socket s(*this);
     const std::string why(reason);
@@ -280,6 +281,13 @@ client_state::client_state(loop_runtime& rt, engineio::session& s)
       }),
       runtime(rt),
       session(&s) {}
+
+std::shared_ptr<socket_state>* client_state::find_socket(std::string_view nsp) {
+  for (auto& s : sockets) {
+    if (s->nsp == nsp) return &s;
+  }
+  return nullptr;
+}
 
 // --- loop_runtime ---------------------------------------------------------------------------
 
@@ -481,7 +489,7 @@ void loop_runtime::on_close(engineio::session& s, std::string_view reason) {
   s.user_data = nullptr;
   c->session = nullptr;
   std::vector<std::shared_ptr<socket_state>> sockets;
-  for (auto& [nsp, sock] : c->sockets) sockets.push_back(sock);
+  for (auto& sock : c->sockets) sockets.push_back(sock);
   for (auto& sock : sockets) sock->close(reason, false);
   delete c;
 }
@@ -491,9 +499,9 @@ void loop_runtime::on_packet(client_state& c, packet& p) {
     on_connect(c, p);
     return;
   }
-  auto it = c.sockets.find(p.nsp);
-  if (it == c.sockets.end()) return;  // not connected to that namespace: ignored, as Node does
-  std::shared_ptr<socket_state> s = it->second;
+  std::shared_ptr<socket_state>* found = c.find_socket(p.nsp);
+  if (found == nullptr) return;  // not connected to that namespace: ignored, as Node does
+  std::shared_ptr<socket_state> s = *found;
   switch (p.type) {
     case packet_type::event:
     case packet_type::binary_event:
@@ -522,7 +530,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     c.session->send_text(encode(err).text);
     return;
   }
-  if (c.sockets.count(p.nsp) != 0) return;  // already connected there
+  if (c.find_socket(p.nsp) != nullptr) return;  // already connected there
   core::timer_wheel::cancel(c);
   // Connection state recovery: {pid, offset} in the CONNECT payload of a reconnecting client.
   std::optional<restored_session> restored;
@@ -551,7 +559,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     own->auth = std::move(auth);
     s->hs = std::move(own);
   }
-  c.sockets.emplace(p.nsp, s);
+  c.sockets.push_back(s);
   if (restored) {
     s->recovered = true;
     s->rooms = std::move(restored->session.rooms);  // re-joined by finish_connect

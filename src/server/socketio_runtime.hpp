@@ -131,8 +131,10 @@ struct client_state : core::timer {
   decoder dec;
   // The handshake as its sockets see it, taken from the Engine.IO session at open.
   std::shared_ptr<socketio::handshake> hs;
-  // Namespace name -> socket (connected or in its middlewares).
-  std::unordered_map<std::string, std::shared_ptr<socket_state>> sockets;
+  // Its sockets (connected or in their middlewares), one per namespace: usually one or two,
+  // so a flat list.
+  std::vector<std::shared_ptr<socket_state>> sockets;
+  std::shared_ptr<socket_state>* find_socket(std::string_view nsp);
 };
 
 // A bare Engine.IO endpoint of one loop.

@@ -153,7 +153,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     handshake(http, req, rest, websocket, cors);
     return;
   }
-  auto it = sessions_.find(std::string(q.sid()));
+  auto it = sessions_.find(q.sid());
   if (it == sessions_.end()) {
     // The kernel spreads connections over loops: a poll or an upgrade may reach a loop other
     // than its session's. The sid says which; the connection moves there and is served anew.
@@ -210,7 +210,7 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
   ++stats_.handshakes;
   auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling,
                         std::move(info));
-  sessions_.emplace(sid, s);
+  sessions_.emplace(s->sid(), s);
   const std::string open =
       open_packet(sid, !websocket && options_->allow_upgrades && options_->allow_websocket);
   if (websocket) {

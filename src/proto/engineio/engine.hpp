@@ -121,7 +121,7 @@ class engine final : private ws::behavior {
   engine_handler* handler_;
   engine_stats stats_;
   net::connection_list ws_conns_;
-  std::unordered_map<std::string, session*> sessions_;
+  std::unordered_map<std::string_view, session*> sessions_;  // keys view the sessions' sids
   migrator migrate_;
   unsigned loop_count_ = 1;
 };

@@ -19,8 +19,15 @@ session::session(engine& owner, std::string sid, transport_kind transport, hands
     : core::timer(&session::on_timer),
       engine_(owner),
       sid_(std::move(sid)),
-      handshake_(std::move(handshake)),
-      transport_(transport) {}
+      handshake_(std::make_unique<handshake_info>(std::move(handshake))),
+      transport_(transport) {
+  if (transport == transport_kind::polling) polling();
+}
+
+session::polling_state& session::polling() {
+  if (!polling_) polling_ = std::make_unique<polling_state>(this);
+  return *polling_;
+}
 
 session::upgrade_deadline::upgrade_deadline(session* s)
     : core::timer([](core::timer& t) { static_cast<upgrade_deadline&>(t).owner->drop_probe(); }),
@@ -36,7 +43,7 @@ void session::drop_probe() {
 }
 
 session::~session() {
-  if (poll_ != nullptr) poll_->unhold();
+  if (poll_held()) polling_->poll->unhold();
   if (ws_ != nullptr) ws_->user_data = nullptr;
   if (probe_ != nullptr) probe_->user_data = nullptr;
 }
@@ -53,7 +60,7 @@ void session::on_timer(core::timer& t) {
   auto& self = static_cast<session&>(t);
   if (self.state_ == state::closing) {
     // A polling client never came back for its close packet.
-    self.terminate(self.close_reason_);
+    self.terminate(self.polling().close_reason);
     return;
   }
   if (self.awaiting_pong_) {
@@ -70,7 +77,7 @@ void session::on_timer(core::timer& t) {
 
 size_t session::buffered_bytes() const noexcept {
   if (transport_ == transport_kind::websocket && ws_ != nullptr) return ws_->buffered_bytes();
-  return queued_bytes_;
+  return polling_ ? polling_->queued_bytes : 0;
 }
 
 void session::send_text(std::string_view data) { send_packet(packet_type::message, data, false); }
@@ -93,48 +100,50 @@ void session::send_packet(packet_type type, std::string_view data, bool binary) 
     }
     return;
   }
-  if (poll_ == nullptr &&
-      queued_bytes_ + data.size() + 1 > engine_.options().websocket.max_buffered_bytes) {
+  polling_state& ps = polling();
+  if (ps.poll == nullptr &&
+      ps.queued_bytes + data.size() + 1 > engine_.options().websocket.max_buffered_bytes) {
     // A polling client that stopped fetching: the same slow-consumer limit as a WebSocket's
     // queue, never an unbounded buffer.
     ++engine_.stats().slow_consumer_closes;
     terminate("transport error");
     return;
   }
-  queued_packet p{type, binary, std::string(data)};
-  queued_bytes_ += data.size() + 1;
-  queue_.push_back(std::move(p));
+  ps.queued_bytes += data.size() + 1;
+  ps.queue.push_back(queued_packet{type, binary, std::string(data)});
   flush_polling();
 }
 
 void session::flush_polling() {
-  if (poll_ == nullptr || queue_.empty()) return;
+  if (!poll_held() || queue_empty()) return;
+  polling_state& ps = *polling_;
   std::vector<packet_ref> refs;
-  refs.reserve(queue_.size());
-  for (const queued_packet& p : queue_) refs.push_back(packet_ref{p.type, p.binary, p.data});
+  refs.reserve(ps.queue.size());
+  for (const queued_packet& p : ps.queue) refs.push_back(packet_ref{p.type, p.binary, p.data});
   std::string body;
   encode_payload(refs, body);
-  queue_.clear();
-  queued_bytes_ = 0;
+  ps.queue.clear();
+  ps.queued_bytes = 0;
   answer_poll(body);
 }
 
 void session::answer_poll(std::string_view body) {
-  http::http_session* http = poll_;
-  poll_ = nullptr;
-  http->respond(http::status::ok, kPollContentType, body, cors_);
+  http::http_session* http = polling_->poll;
+  polling_->poll = nullptr;
+  http->respond(http::status::ok, kPollContentType, body, polling_->cors);
 }
 
 void session::on_poll(http::http_session& http, std::string_view cors) {
-  if (poll_ != nullptr) {
+  polling_state& ps = polling();
+  if (ps.poll != nullptr) {
     // Two GETs at once: the Node server calls it "overlap from client" and ends the session.
     http.respond_error(http::status::bad_request, std::string(cors));
     terminate("transport error");
     return;
   }
-  cors_.assign(cors);
-  poll_ = &http;
-  if (!queue_.empty()) {
+  ps.cors.assign(cors);
+  ps.poll = &http;
+  if (!ps.queue.empty()) {
     flush_polling();
   } else if (probe_ok_) {
     // Upgrading: release the client's poll so it can switch to the WebSocket.
@@ -143,7 +152,7 @@ void session::on_poll(http::http_session& http, std::string_view cors) {
     http.hold(*this);
     return;
   }
-  if (state_ == state::closing && queue_.empty()) terminate(close_reason_);
+  if (state_ == state::closing && queue_empty()) terminate(polling_->close_reason);
 }
 
 void session::on_post(http::http_session& http, std::string_view body, std::string_view cors) {
@@ -194,7 +203,7 @@ void session::attach_websocket(ws::websocket& ws) {
 void session::attach_probe(ws::websocket& ws) {
   probe_ = &ws;
   probe_ok_ = false;
-  engine_.loop().timers().schedule(upgrade_deadline_,
+  engine_.loop().timers().schedule(polling().deadline,
                                    engine_.loop().now_ms() + engine_.options().upgrade_timeout_ms);
 }
 
@@ -204,7 +213,7 @@ void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload,
     if (op == ws::opcode::text && text == "2probe") {
       ws.send("3probe");
       probe_ok_ = true;
-      if (poll_ != nullptr && queue_.empty()) answer_poll("6");  // noop: let the poll return
+      if (poll_held() && queue_empty()) answer_poll("6");  // noop: let the poll return
     } else if (op == ws::opcode::text && text == "5" && probe_ok_) {
       finish_upgrade();
     } else {
@@ -228,22 +237,23 @@ void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload,
 }
 
 void session::finish_upgrade() {
-  core::timer_wheel::cancel(upgrade_deadline_);
+  polling_state& ps = polling();
+  core::timer_wheel::cancel(ps.deadline);
   ++engine_.stats().upgrades;
   ws_ = probe_;
   probe_ = nullptr;
   transport_ = transport_kind::websocket;
-  if (poll_ != nullptr) answer_poll("6");
+  if (ps.poll != nullptr) answer_poll("6");
   // What waited for a poll goes over the WebSocket, in order.
   std::vector<queued_packet> waiting;
-  waiting.swap(queue_);
-  queued_bytes_ = 0;
+  waiting.swap(ps.queue);
+  ps.queued_bytes = 0;
   const bool closing = state_ == state::closing;
   if (closing) state_ = state::open;  // let the queued packets out
   for (const queued_packet& p : waiting) send_packet(p.type, p.data, p.binary);
   if (closing) {
     state_ = state::closing;
-    terminate(close_reason_);
+    terminate(ps.close_reason);
   }
 }
 
@@ -251,7 +261,7 @@ void session::on_ws_closed(ws::websocket& ws) {
   if (&ws == probe_) {
     probe_ = nullptr;  // the upgrade failed; polling goes on
     probe_ok_ = false;
-    core::timer_wheel::cancel(upgrade_deadline_);
+    core::timer_wheel::cancel(polling().deadline);
     return;
   }
   if (&ws == ws_) {
@@ -261,7 +271,7 @@ void session::on_ws_closed(ws::websocket& ws) {
 }
 
 void session::on_held_request_aborted(http::http_session&) {
-  poll_ = nullptr;
+  if (polling_) polling_->poll = nullptr;
   // The client dropped its poll: the Node server calls it "poll connection closed
   // prematurely" and ends the session with a transport error.
   if (transport_ == transport_kind::polling && probe_ == nullptr) terminate("transport error");
@@ -275,10 +285,11 @@ void session::close(std::string_view reason) {
   }
   // Polling: the close packet goes out with whatever is queued, in the next poll.
   send_packet(packet_type::close, {}, false);
-  close_reason_.assign(reason);
+  polling_state& ps = polling();
+  ps.close_reason.assign(reason);
   state_ = state::closing;
-  if (queue_.empty()) {
-    terminate(close_reason_);  // a held poll took it
+  if (ps.queue.empty()) {
+    terminate(ps.close_reason);  // a held poll took it
     return;
   }
   engine_.loop().timers().schedule(*this,
@@ -289,12 +300,12 @@ void session::terminate(std::string_view reason, poll_answer answer) {
   if (state_ == state::closed) return;
   state_ = state::closed;
   core::timer_wheel::cancel(*this);
-  const std::string why(reason);  // reason may point into close_reason_
-  if (poll_ != nullptr) {
-    http::http_session* http = poll_;
-    poll_ = nullptr;
+  const std::string why(reason);  // reason may point into close_reason
+  if (poll_held()) {
+    http::http_session* http = polling_->poll;
+    polling_->poll = nullptr;
     http->respond(http::status::ok, kPollContentType,
-                  answer == poll_answer::noop ? "6" : "1", cors_);
+                  answer == poll_answer::noop ? "6" : "1", polling_->cors);
   }
   if (probe_ != nullptr) {
     probe_->user_data = nullptr;
@@ -306,8 +317,10 @@ void session::terminate(std::string_view reason, poll_answer answer) {
     ws_->close(ws::close_code::normal);
     ws_ = nullptr;
   }
-  queue_.clear();
-  queued_bytes_ = 0;
+  if (polling_) {
+    polling_->queue.clear();
+    polling_->queued_bytes = 0;
+  }
   engine_.forget(*this);
   engine_.handler_ref().on_close(*this, why);
   engine_.loop().defer_delete(this);

@@ -7,6 +7,7 @@
 //
 // Threading: a session lives on one loop, like its connections.
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -45,10 +46,14 @@ class session final : public core::deferred_deletable,
   transport_kind transport() const noexcept { return transport_; }
   bool upgrading() const noexcept { return probe_ != nullptr; }
   bool closed() const noexcept { return state_ == state::closed; }
-  const handshake_info& handshake() const noexcept { return handshake_; }
   // Hands the handshake over to the upper layer, which keeps one copy per connection instead
-  // of two (handshake() is empty afterwards).
-  handshake_info take_handshake() noexcept { return std::move(handshake_); }
+  // of two; empty on a second call.
+  handshake_info take_handshake() noexcept {
+    handshake_info h;
+    if (handshake_) h = std::move(*handshake_);
+    handshake_.reset();
+    return h;
+  }
 
   // Message packets to the client. Dropped once the session is closing.
   void send_text(std::string_view data);
@@ -108,23 +113,32 @@ class session final : public core::deferred_deletable,
   struct upgrade_deadline : core::timer {
     explicit upgrade_deadline(session* s);
     session* owner;
-  } upgrade_deadline_{this};
+  };
+  // What only HTTP long-polling needs, allocated for sessions that start on polling: a
+  // WebSocket-only session (most of an idle fleet) carries none of it.
+  struct polling_state {
+    explicit polling_state(session* s) : deadline(s) {}
+    upgrade_deadline deadline;
+    http::http_session* poll = nullptr;  // a held polling GET
+    std::vector<queued_packet> queue;    // packets waiting for a polling GET
+    size_t queued_bytes = 0;
+    std::string cors;          // CORS headers for the held GET's answer
+    std::string close_reason;  // of a close() waiting for the client's last poll
+  };
+  polling_state& polling();
+  bool poll_held() const noexcept { return polling_ != nullptr && polling_->poll != nullptr; }
+  bool queue_empty() const noexcept { return polling_ == nullptr || polling_->queue.empty(); }
 
   engine& engine_;
   std::string sid_;
-  handshake_info handshake_;
+  std::unique_ptr<handshake_info> handshake_;  // until the upper layer takes it
+  std::unique_ptr<polling_state> polling_;
+  ws::websocket* ws_ = nullptr;     // the WebSocket transport
+  ws::websocket* probe_ = nullptr;  // a WebSocket probing an upgrade
   transport_kind transport_;
   state state_ = state::open;
   bool awaiting_pong_ = false;
-  bool probe_ok_ = false;               // the probe answered 2probe: waiting for its "5"
-  ws::websocket* ws_ = nullptr;         // the WebSocket transport
-  ws::websocket* probe_ = nullptr;      // a WebSocket probing an upgrade
-  http::http_session* poll_ = nullptr;  // a held polling GET
-  // Packets waiting for a polling GET.
-  std::vector<queued_packet> queue_;
-  size_t queued_bytes_ = 0;
-  std::string cors_;          // CORS headers for the held GET's answer
-  std::string close_reason_;  // of a close() waiting for the client's last poll
+  bool probe_ok_ = false;  // the probe answered 2probe: waiting for its "5"
 };
 
 }  // namespace relay::engineio

@@ -161,27 +161,24 @@ decoder::result decoder::feed_text(std::string_view text) {
   if (attachments == 0) return std::optional<packet>(std::move(*p));
   // socket.io-parser hands binary packets out as EVENT / ACK.
   p->type = p->type == packet_type::binary_event ? packet_type::event : packet_type::ack;
-  pending_ = std::move(*p);
-  expected_ = attachments;
-  attachments_.reserve(attachments);
+  pending_ = std::make_unique<partial>();
+  pending_->p = std::move(*p);
+  pending_->expected = attachments;
+  pending_->attachments.reserve(attachments);
   return std::optional<packet>();
 }
 
 decoder::result decoder::feed_binary(json::binary_ptr data) {
   if (!pending_) return fail(decode_errc::unexpected_binary);
   if (!data) data = std::make_shared<const std::vector<uint8_t>>();
-  attachments_.push_back(std::move(data));
-  if (attachments_.size() < expected_) return std::optional<packet>();
-  packet p = std::move(*pending_);
-  replace_placeholders(*p.data, attachments_);
+  pending_->attachments.push_back(std::move(data));
+  if (pending_->attachments.size() < pending_->expected) return std::optional<packet>();
+  packet p = std::move(pending_->p);
+  replace_placeholders(*p.data, pending_->attachments);
   reset();
   return std::optional<packet>(std::move(p));
 }
 
-void decoder::reset() noexcept {
-  pending_.reset();
-  expected_ = 0;
-  attachments_.clear();
-}
+void decoder::reset() noexcept { pending_.reset(); }
 
 }  // namespace relay::socketio

@@ -14,6 +14,7 @@
 // Not thread-safe; one decoder per Engine.IO session.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -44,15 +45,20 @@ class decoder {
   result feed_binary(json::binary_ptr data);
 
   // Is a BINARY_* packet waiting for attachments?
-  bool awaiting_attachments() const noexcept { return pending_.has_value(); }
+  bool awaiting_attachments() const noexcept { return pending_ != nullptr; }
   // Drops a partial packet (e.g. when the session closes).
   void reset() noexcept;
 
  private:
+  // A binary packet waiting for its attachments. Rare, and one decoder lives per connection:
+  // allocated only while needed.
+  struct partial {
+    packet p;
+    size_t expected = 0;
+    std::vector<json::binary_ptr> attachments;
+  };
   decoder_options options_;
-  std::optional<packet> pending_;
-  size_t expected_ = 0;
-  std::vector<json::binary_ptr> attachments_;
+  std::unique_ptr<partial> pending_;
 };
 
 }  // namespace relay::socketio
