@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   relay::socketio::server io(options);
   relay::socketio::namespace_ref main = io.of("/");
   main.on_connection([main](socket& s) {
-    if (!has_param(s.handshake().query, "pub=1")) s.join("s");
+    if (!has_param(s.handshake().query(), "pub=1")) s.join("s");
     s.on("echo", [](socket& s, args& a, ack) {
       s.emit("echo", {a.empty() ? relay::json::value() : std::move(a[0])});
     });

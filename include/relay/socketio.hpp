@@ -31,6 +31,7 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/header_list.hpp"
 #include "relay/json.hpp"
 
 namespace relay::server {
@@ -92,13 +93,15 @@ using broadcast_ack_callback =
 
 // The handshake, as Node's socket.handshake.
 struct handshake {
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string url;
-  std::string query;  // raw query string
-  value auth;         // the client's `auth` option (an object) or null
+  header_list headers;  // names lower-cased, in the request's order
+  std::string url;      // the handshake request's target
+  value auth;           // the client's `auth` option (an object) or null
   uint64_t issued_ms = 0;
   bool secure = false;
-  std::string_view header(std::string_view name) const noexcept;
+  // A header's value (name in any case), or empty.
+  std::string_view header(std::string_view name) const noexcept { return headers.get(name); }
+  // The raw query string of `url` (after the '?').
+  std::string_view query() const noexcept;
 };
 
 // A socket as fetch_sockets() saw it (Node's RemoteSocket): a copy taken on the socket's loop.

@@ -448,7 +448,6 @@ void loop_runtime::on_open(engineio::session& s) {
   c->hs = std::make_shared<socketio::handshake>();
   c->hs->headers = std::move(info.headers);
   c->hs->url = std::move(info.url);
-  c->hs->query = std::move(info.query);
   c->hs->issued_ms = info.issued_ms;
   c->hs->secure = info.secure;
   s.user_data = c;

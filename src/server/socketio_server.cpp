@@ -142,15 +142,9 @@ void server_impl::stop() {
 
 // --- public API -------------------------------------------------------------------------------
 
-std::string_view handshake::header(std::string_view name) const noexcept {
-  for (const auto& [n, v] : headers) {
-    if (n.size() == name.size() && std::equal(n.begin(), n.end(), name.begin(), [](char a, char b) {
-          return a == (b >= 'A' && b <= 'Z' ? static_cast<char>(b - 'A' + 'a') : b);
-        })) {
-      return v;
-    }
-  }
-  return {};
+std::string_view handshake::query() const noexcept {
+  const size_t q = url.find('?');
+  return q == std::string::npos ? std::string_view() : std::string_view(url).substr(q + 1);
 }
 
 void ack::operator()(args reply) const {

@@ -237,8 +237,9 @@ def make_client(events, rec=None):
     return c, rec
 
 
-def connect(c, url, transports, namespaces, auth=None):
-    c.connect(url, transports=transports, namespaces=namespaces, auth=auth, wait_timeout=T)
+def connect(c, url, transports, namespaces, auth=None, headers=None):
+    c.connect(url, transports=transports, namespaces=namespaces, auth=auth, headers=headers or {},
+              wait_timeout=T)
     expect(sorted(c.namespaces), sorted(namespaces), 'namespaces connected')
     expect(c.transport(), transports[-1], 'transport in use after connect')
     for n in namespaces:
@@ -347,12 +348,16 @@ def feature_checks(srv, transports):
     def dynamic_and_whoami():
         a, ra = make_client([('/dyn-7', 'hello'), ('/dyn-7', 'shouted')])
         b, rb = make_client([('/dyn-8', 'hello'), ('/dyn-8', 'shouted')])
-        connect(a, srv.url, transports, ['/', '/dyn-7'])
+        connect(a, srv.url, transports, ['/', '/dyn-7'], headers={'X-Relay-Test': f'py {tag}'})
         connect(b, srv.url, transports, ['/dyn-8'])
         expect(ra.next('/dyn-7', 'hello'), ('/dyn-7',), 'hello on /dyn-7')
         expect(rb.next('/dyn-8', 'hello'), ('/dyn-8',), 'hello on /dyn-8')
-        expect(a.call('whoami', timeout=T), {'id': a.get_sid('/'), 'recovered': False},
-               'whoami on /')
+        me = a.call('whoami', timeout=T)
+        expect_true(isinstance(me, dict) and 'EIO=4' in me.get('query', ''),
+                    f'the handshake query reaches the socket: {me!r}')
+        expect(me, {'id': a.get_sid('/'), 'recovered': False, 'header': f'py {tag}',
+                    'query': me.get('query') if isinstance(me, dict) else None},
+               'whoami on / (id, recovered, the handshake header sent by the client)')
         expect(a.call('shout', {'from': tag, 'bin': b'\xca\xfe'}, namespace='/dyn-7',
                       timeout=T), None, 'shout ack (no arguments)')
         payload = ({'from': tag, 'bin': b'\xca\xfe'},)

@@ -166,6 +166,18 @@ for (const [name, opts] of Object.entries({
       assert.equal(admin.connected, true);
     });
 
+    test('the handshake keeps the request headers and query for the socket', async () => {
+      const c = await client({ ...opts, extraHeaders: { 'X-Relay-Test': `js ${name}` },
+        query: { room: 'a b' } });
+      const me = await c.emitWithAck('whoami');
+      assert.equal(me.id, c.id);
+      assert.equal(me.header, `js ${name}`);
+      const q = new URLSearchParams(me.query);
+      assert.equal(q.get('EIO'), '4');
+      assert.equal(q.get('room'), 'a b');
+      assert.equal(q.get('transport'), name);
+    });
+
     test('broadcast acks: every member answers once, from both loops', async () => {
       const tag = `quiz-${name}`;
       const members = await Promise.all([1, 2, 3, 4].map(() => client(opts)));

@@ -84,7 +84,12 @@ void install_main(namespace_ref nsp) {
     });
     s.on("close-connection", [](socket& s, args&, ack) { s.close_connection(); });
     s.on("whoami", [](socket& s, args&, ack reply) {
-      if (reply) reply({object{{"id", s.id()}, {"recovered", s.recovered()}}});
+      if (reply) {
+        reply({object{{"id", s.id()},
+                      {"recovered", s.recovered()},
+                      {"header", std::string(s.handshake().header("X-Relay-Test"))},
+                      {"query", std::string(s.handshake().query())}}});
+      }
     });
     s.on("sockets-join", [nsp](socket&, args& a, ack reply) {
       nsp.to(string_arg(a, 0)).sockets_join(string_arg(a, 1));

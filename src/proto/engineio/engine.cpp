@@ -11,8 +11,6 @@
 namespace relay::engineio {
 namespace {
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // The sid's first character names the loop that owns the session (6 of its 120 random bits):
 // a request that reaches another loop can then be sent where the session lives.
 constexpr std::string_view kLoopAlphabet =
@@ -96,15 +94,10 @@ void engine::reject(http::http_session& http, handshake_error e, const std::stri
 handshake_info engine::capture_handshake(const http::request& req,
                                          const http::http_session& http) const {
   handshake_info info;
-  info.headers.reserve(req.headers.size());
-  for (const http::header_field& f : req.headers) {
-    std::string name(f.name);
-    std::transform(name.begin(), name.end(), name.begin(), ascii_lower);
-    info.headers.emplace_back(std::move(name), std::string(f.value));
-  }
+  for (const http::header_field& f : req.headers) info.headers.add(f.name, f.value);
+  info.headers.shrink_to_fit();
   info.url = std::string(req.target);
   info.secure = http.is_tls();
-  info.query = std::string(req.query);
   info.issued_ms = loop_.now_ms();
   return info;
 }

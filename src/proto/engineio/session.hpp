@@ -19,6 +19,7 @@
 #include "http/http_session.hpp"
 #include "proto/engineio/packet.hpp"
 #include "proto/engineio/query.hpp"
+#include "relay/header_list.hpp"
 #include "ws/websocket.hpp"
 
 namespace relay::engineio {
@@ -27,10 +28,8 @@ class engine;
 
 // What the upper layer keeps of the handshake request (Socket.IO's socket.handshake).
 struct handshake_info {
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-  std::string url;                                           // request target of the handshake
-  std::string query;                                         // raw query string
-  std::string address;                                       // peer address, if known
+  header_list headers;  // names lower-cased
+  std::string url;      // request target of the handshake (its query: after the '?')
   uint64_t issued_ms = 0;
   bool secure = false;
 };

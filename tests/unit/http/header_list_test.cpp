@@ -1,0 +1,50 @@
+#include "relay/header_list.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace relay {
+namespace {
+
+TEST(HeaderList, KeepsOrderLowerCasesNamesAndFindsAnyCase) {
+  header_list h;
+  EXPECT_TRUE(h.empty());
+  EXPECT_EQ(h.begin(), h.end());
+  h.add("Host", "example.com");
+  h.add("X-Empty", "");
+  h.add("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+  h.add("host", "second");
+  EXPECT_EQ(h.size(), 4u);
+  std::vector<std::pair<std::string, std::string>> all;
+  for (auto [name, value] : h) all.emplace_back(name, value);
+  const std::vector<std::pair<std::string, std::string>> want{
+      {"host", "example.com"},
+      {"x-empty", ""},
+      {"sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ=="},
+      {"host", "second"}};
+  EXPECT_EQ(all, want);
+  EXPECT_EQ(h.get("HOST"), "example.com");  // the first one
+  EXPECT_EQ(h.get("sec-websocket-KEY"), "dGhlIHNhbXBsZSBub25jZQ==");
+  EXPECT_EQ(h.get("x-empty"), "");
+  EXPECT_EQ(h.get("missing"), "");
+  EXPECT_EQ(h.get("hos"), "");
+}
+
+TEST(HeaderList, LongFieldsAndCopies) {
+  header_list h;
+  const std::string big(70000, 'v');
+  const std::string mid(300, 'm');  // past one length byte
+  h.add("Big", big);
+  h.add(std::string(300, 'N'), mid);
+  EXPECT_EQ(h.get("big").size(), 0xffffu);  // cut at 65,535
+  EXPECT_EQ(h.get(std::string(300, 'n')), mid);
+  header_list copy = h;
+  h = header_list();
+  EXPECT_EQ(copy.size(), 2u);
+  EXPECT_EQ(copy.get(std::string(300, 'N')), mid);
+}
+
+}  // namespace
+}  // namespace relay
