@@ -109,7 +109,7 @@ struct handshake {
 struct socket_info {
   std::string id;
   std::string nsp;
-  std::shared_ptr<const socketio::handshake> handshake;
+  socketio::handshake handshake;
   std::vector<std::string> rooms;
   value data;
 };
@@ -162,9 +162,9 @@ class socket {
   // True when this connection resumed an earlier one (connection state recovery): same id,
   // rooms and data, and the events it missed were replayed.
   bool recovered() const noexcept;
-  // Rooms this socket is in (its own id first).
-  const std::vector<std::string>& rooms() const noexcept;
-  value& data() noexcept;  // free for the application (Node's socket.data)
+  // Rooms this socket is in (its own id first), a copy.
+  std::vector<std::string> rooms() const;
+  value& data();  // free for the application (Node's socket.data); null at first
 
   void on(std::string event, event_handler h);
   void on_disconnect(disconnect_handler h);

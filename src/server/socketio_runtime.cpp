@@ -24,10 +24,8 @@ pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
     : core::timer([](core::timer& t) {
         auto& self = static_cast<pending_ack&>(t);
         socket_state* owner = self.owner;
-        auto it = owner->acks.find(self.id);
-        if (it == owner->acks.end()) return;
-        std::unique_ptr<pending_ack> keep = std::move(it->second);
-        owner->acks.erase(it);
+        std::unique_ptr<pending_ack> keep = owner->take_ack(self.id);
+        if (!keep) return;
         socket s(*owner);
         if (keep->cb) keep->cb(s, std::string("operation has timed out"), {});
       }),
@@ -87,8 +85,8 @@ void loop_runtime::finish_broadcast_ack(broadcast_ack_state& st, std::optional<s
 // --- socket_state ---------------------------------------------------------------------------
 
 socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& cfg,
-                           std::string name, std::string sid)
-    : runtime(rt), client(&c), config(cfg), nsp(std::move(name)), id(std::move(sid)) {}
+                           const std::string& name, std::string sid)
+    : runtime(rt), client(&c), config(cfg), nsp(name), id(std::move(sid)) {}
 
 socket_state::~socket_state() = default;
 
@@ -114,31 +112,53 @@ event_handler* socket_state::find_handler(std::string_view event) {
   return nullptr;
 }
 
+bool socket_state::in_room(std::string_view room) const noexcept {
+  if (room == id) return in_own_room;
+  return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+}
+
+std::vector<std::string> socket_state::all_rooms() const {
+  std::vector<std::string> all;
+  all.reserve(rooms.size() + 1);
+  if (in_own_room) all.push_back(id);
+  all.insert(all.end(), rooms.begin(), rooms.end());
+  return all;
+}
+
+std::unique_ptr<pending_ack> socket_state::take_ack(uint64_t ack_id) {
+  for (auto it = acks.begin(); it != acks.end(); ++it) {
+    if ((*it)->id == ack_id) {
+      std::unique_ptr<pending_ack> found = std::move(*it);
+      acks.erase(it);
+      return found;
+    }
+  }
+  return nullptr;
+}
+
 void socket_state::join(const std::string& room) {
+  if (room == id) {
+    in_own_room = true;  // served by the member index
+    return;
+  }
   if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
   rooms.push_back(room);
-  if (room == id) {
-    in_own_room = true;
-  } else {
-    runtime.add_member(nsp, room, this);
-  }
+  runtime.add_member(nsp, room, this);
 }
 
 void socket_state::leave(std::string_view room) {
+  if (room == id) {
+    in_own_room = false;
+    return;
+  }
   auto it = std::find(rooms.begin(), rooms.end(), room);
   if (it == rooms.end()) return;
-  if (*it == id) {
-    in_own_room = false;
-  } else {
-    runtime.remove_member(nsp, *it, this);
-  }
+  runtime.remove_member(nsp, *it, this);
   rooms.erase(it);
 }
 
 void socket_state::leave_all() {
-  for (const std::string& r : rooms) {
-    if (r != id) runtime.remove_member(nsp, r, this);
-  }
+  for (const std::string& r : rooms) runtime.remove_member(nsp, r, this);
   rooms.clear();
   in_own_room = false;
 }
@@ -166,8 +186,8 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     ps.sid = id;
     ps.pid = recovery ? recovery->pid : std::string();
     ps.nsp = nsp;
-    ps.rooms = rooms;
-    ps.data = data;
+    ps.rooms = all_rooms();
+    ps.data = data_copy();
     store->persist(std::move(ps), runtime.loop().now_ms());
   }
   leave_all();
@@ -260,10 +280,8 @@ void socket_state::on_event(packet& p) {
 
 void socket_state::on_ack(packet& p) {
   if (!p.id) return;
-  auto it = acks.find(*p.id);
-  if (it == acks.end()) return;
-  std::unique_ptr<pending_ack> pa = std::move(it->second);
-  acks.erase(it);
+  std::unique_ptr<pending_ack> pa = take_ack(*p.id);
+  if (!pa) return;
   core::timer_wheel::cancel(*pa);
   args reply;
   if (p.data && p.data->is_array()) reply = std::move(p.data->as_array());
@@ -308,7 +326,7 @@ loop_runtime::~loop_runtime() {
 
 void loop_runtime::add_member(const std::string& nsp, const std::string& room, socket_state* s) {
   if (room.empty()) {
-    members_[nsp].emplace(s->id, s);
+    members_[nsp].insert(s);
   } else {
     rooms_[nsp][room].insert(s);
   }
@@ -318,7 +336,7 @@ void loop_runtime::remove_member(const std::string& nsp, const std::string& room
                                  socket_state* s) {
   if (room.empty()) {
     auto it = members_.find(nsp);
-    if (it != members_.end()) it->second.erase(s->id);
+    if (it != members_.end()) it->second.erase(s);
     return;
   }
   auto n = rooms_.find(nsp);
@@ -336,7 +354,7 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   std::vector<const std::string*> names;
   if (spec.parent != nullptr) {
     for (const auto& [name, members] : members_) {
-      if (!members.empty() && &members.begin()->second->config == spec.parent) {
+      if (!members.empty() && &(*members.begin())->config == spec.parent) {
         names.push_back(&name);
       }
     }
@@ -348,15 +366,15 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
     auto m = members_.find(*nsp);
     if (m == members_.end()) continue;
     if (spec.rooms.empty()) {
-      for (const auto& [id, s] : m->second) targets.push_back(s);
+      targets.insert(targets.end(), m->second.begin(), m->second.end());
       continue;
     }
     auto n = rooms_.find(*nsp);
     for (const std::string& room : spec.rooms) {
       // A socket's own id room lives in the id index.
-      auto own = m->second.find(room);
-      if (own != m->second.end() && own->second->in_own_room && seen.insert(own->second).second) {
-        targets.push_back(own->second);
+      auto own = m->second.find(std::string_view(room));
+      if (own != m->second.end() && (*own)->in_own_room && seen.insert(*own).second) {
+        targets.push_back(*own);
       }
       if (n == rooms_.end()) continue;
       auto r = n->second.find(room);
@@ -369,7 +387,7 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   if (!spec.except.empty()) {
     std::erase_if(targets, [&](socket_state* s) {
       for (const std::string& ex : spec.except) {
-        if (std::find(s->rooms.begin(), s->rooms.end(), ex) != s->rooms.end()) return true;
+        if (s->in_room(ex)) return true;
       }
       return false;
     });
@@ -431,13 +449,14 @@ void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_pac
     ++asked;
     // The reply travels to the home loop; a socket that never answers just keeps its entry
     // until it goes (the home's deadline does not wait for it).
-    s.acks[id] = std::make_unique<pending_ack>(
+    if (auto old = s.take_ack(id)) core::timer_wheel::cancel(*old);
+    s.acks.push_back(std::make_unique<pending_ack>(
         &s, id, [acks](socket&, std::optional<std::string> err, args reply) {
           if (err) return;
           acks->home_loop.post([acks, reply = std::move(reply)]() mutable {
             acks->home.broadcast_ack_reply(acks, std::move(reply));
           });
-        });
+        }));
   });
   acks->home_loop.post([acks, asked] { acks->home.broadcast_ack_count(acks, asked); });
 }
@@ -445,11 +464,10 @@ void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_pac
 void loop_runtime::on_open(engineio::session& s) {
   auto* c = new client_state(*this, s);
   engineio::handshake_info info = s.take_handshake();
-  c->hs = std::make_shared<socketio::handshake>();
-  c->hs->headers = std::move(info.headers);
-  c->hs->url = std::move(info.url);
-  c->hs->issued_ms = info.issued_ms;
-  c->hs->secure = info.secure;
+  c->hs.headers = std::move(info.headers);
+  c->hs.url = std::move(info.url);
+  c->hs.issued_ms = info.issued_ms;
+  c->hs.secure = info.secure;
   s.user_data = c;
   loop_.timers().schedule(*c, loop_.now_ms() + server_.options().connect_timeout_ms);
 }
@@ -543,26 +561,32 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     }
   }
   auto s = std::make_shared<socket_state>(
-      *this, c, *cfg, p.nsp, restored ? restored->session.sid : engineio::generate_sid());
+      *this, c, *cfg, intern_namespace(p.nsp),
+      restored ? restored->session.sid : engineio::generate_sid());
   if (store != nullptr) {
     s->recovery = std::make_unique<socket_state::recovery_state>();
     s->recovery->pid = restored ? restored->session.pid : engineio::generate_sid();
   }
   // Node: socket.handshake.auth is {} when the client gave none.
   value auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
-  if (c.hs.use_count() == 1) c.hs->auth = auth;  // no socket shares it yet: adopt this auth
-  if (c.hs->auth == auth) {
-    s->hs = c.hs;
+  if (!c.hs_adopted) {  // the first socket's auth becomes the connection's
+    c.hs.auth = auth;
+    c.hs_adopted = true;
+  }
+  if (c.hs.auth == auth) {
+    s->hs = &c.hs;
   } else {
-    auto own = std::make_shared<socketio::handshake>(*c.hs);
-    own->auth = std::move(auth);
-    s->hs = std::move(own);
+    s->own_hs = std::make_unique<socketio::handshake>(c.hs);
+    s->own_hs->auth = std::move(auth);
+    s->hs = s->own_hs.get();
   }
   c.sockets.push_back(s);
   if (restored) {
     s->recovered = true;
     s->rooms = std::move(restored->session.rooms);  // re-joined by finish_connect
-    s->data = std::move(restored->session.data);
+    if (!restored->session.data.is_null()) {
+      s->data = std::make_unique<value>(std::move(restored->session.data));
+    }
     s->recovery->missed = std::move(restored->missed);
     if (server_.options().recovery.skip_middlewares) {
       s->middleware_index = static_cast<uint16_t>(cfg->middlewares.size());

@@ -77,24 +77,34 @@ struct broadcast_ack_state : core::timer {
 };
 
 struct socket_state : std::enable_shared_from_this<socket_state> {
-  socket_state(loop_runtime& rt, client_state& client, namespace_config& config, std::string nsp,
-               std::string id);
+  socket_state(loop_runtime& rt, client_state& client, namespace_config& config,
+               const std::string& nsp, std::string id);
   ~socket_state();
 
   loop_runtime& runtime;
   client_state* client;  // null once disconnected
   namespace_config& config;
-  std::string nsp;  // this socket's namespace (a dynamic parent's child: not config.name)
+  // This socket's namespace (a dynamic parent's child: not config.name): the key of the loop's
+  // member index, which lives as long as the loop.
+  const std::string& nsp;
   std::string id;
-  // Shared with the other sockets of its connection when their auth payloads are equal (the
-  // usual case): one copy of the handshake's headers per connection.
-  std::shared_ptr<const socketio::handshake> hs;
-  value data;
-  std::vector<std::string> rooms;  // its own id first, unless it left that room
-  // A handful per socket: a flat list is smaller than a hash map and as fast to search.
+  // The connection's handshake (its client's) when their auth payloads are equal, the usual
+  // case: one copy of the headers per connection; else its own copy, in own_hs.
+  const socketio::handshake* hs = nullptr;
+  std::unique_ptr<socketio::handshake> own_hs;
+  // The application's socket.data, allocated when first used (most sockets never do).
+  std::unique_ptr<value> data;
+  value& data_ref() {
+    if (!data) data = std::make_unique<value>();
+    return *data;
+  }
+  value data_copy() const { return data ? *data : value(); }
+  // The rooms it joined besides its own id room (see in_own_room).
+  std::vector<std::string> rooms;
+  // A handful per socket: flat lists are smaller than hash maps and as fast to search.
   std::vector<std::pair<std::string, event_handler>> handlers;
   std::vector<disconnect_handler> on_disconnect;
-  std::unordered_map<uint64_t, std::unique_ptr<pending_ack>> acks;
+  std::vector<std::unique_ptr<pending_ack>> acks;
   // Connection state recovery's extras, allocated only when recovery is on.
   struct recovery_state {
     std::string pid;                  // private id, sent in the CONNECT answer
@@ -109,6 +119,11 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   bool in_own_room = false;
 
   event_handler* find_handler(std::string_view event);
+  bool in_room(std::string_view room) const noexcept;
+  // Every room, its own id first (Node's socket.rooms).
+  std::vector<std::string> all_rooms() const;
+  // Takes the pending ack with this id out of `acks` (null if none).
+  std::unique_ptr<pending_ack> take_ack(uint64_t ack_id);
 
   void send(const packet& p);
   // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.
@@ -129,8 +144,10 @@ struct client_state : core::timer {
   loop_runtime& runtime;
   engineio::session* session;
   decoder dec;
-  // The handshake as its sockets see it, taken from the Engine.IO session at open.
-  std::shared_ptr<socketio::handshake> hs;
+  // The handshake as its sockets see it, taken from the Engine.IO session at open; `auth` is
+  // the first socket's (hs_adopted once set).
+  socketio::handshake hs;
+  bool hs_adopted = false;
   // Its sockets (connected or in their middlewares), one per namespace: usually one or two,
   // so a flat list.
   std::vector<std::shared_ptr<socket_state>> sockets;
@@ -207,8 +224,30 @@ class loop_runtime final : public engineio::engine_handler {
   std::unordered_map<std::string,
                      std::unordered_map<std::string, std::unordered_set<socket_state*>>>
       rooms_;
-  // namespace -> socket id -> every connected socket of this loop (keys view the sockets' ids)
-  std::unordered_map<std::string, std::unordered_map<std::string_view, socket_state*>> members_;
+  // namespace -> every connected socket of this loop, found by id
+  struct by_id {
+    using is_transparent = void;
+    size_t operator()(std::string_view id) const noexcept {
+      return std::hash<std::string_view>()(id);
+    }
+    size_t operator()(const socket_state* s) const noexcept { return (*this)(s->id); }
+    static std::string_view key(std::string_view id) noexcept { return id; }
+    static std::string_view key(const socket_state* s) noexcept { return s->id; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return key(a) == key(b);
+    }
+  };
+  using member_index = std::unordered_set<socket_state*, by_id, by_id>;
+  std::unordered_map<std::string, member_index> members_;
+
+ public:
+  // The namespace's name as the member index keeps it (sockets refer to it).
+  const std::string& intern_namespace(const std::string& nsp) {
+    return members_.try_emplace(nsp).first->first;
+  }
+
+ private:
   // Broadcast acks this loop collects, kept until answered or timed out.
   std::unordered_map<broadcast_ack_state*, std::shared_ptr<broadcast_ack_state>> broadcast_acks_;
 };

@@ -165,8 +165,8 @@ const std::string& socket::nsp() const noexcept { return st_->nsp; }
 const socketio::handshake& socket::handshake() const noexcept { return *st_->hs; }
 bool socket::connected() const noexcept { return st_->connected; }
 bool socket::recovered() const noexcept { return st_->recovered; }
-const std::vector<std::string>& socket::rooms() const noexcept { return st_->rooms; }
-value& socket::data() noexcept { return st_->data; }
+std::vector<std::string> socket::rooms() const { return st_->all_rooms(); }
+value& socket::data() { return st_->data_ref(); }
 
 void socket::on(std::string event, event_handler h) {
   if (event_handler* existing = st_->find_handler(event)) {
@@ -217,7 +217,7 @@ void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint
     core::event_loop& loop = st_->runtime.loop();
     loop.timers().schedule(*pa, loop.now_ms() + timeout_ms);
   }
-  st_->acks.emplace(id, std::move(pa));
+  st_->acks.push_back(std::move(pa));
   packet p;
   p.type = packet_type::event;
   p.nsp = st_->nsp;
@@ -363,7 +363,7 @@ void broadcast::fetch_sockets(fetch_callback cb) const {
       [spec](detail::loop_runtime& rt) {
         std::vector<socket_info> found;
         rt.for_each_target(*spec, [&](detail::socket_state& s) {
-          if (s.connected) found.push_back({s.id, s.nsp, s.hs, s.rooms, s.data});
+          if (s.connected) found.push_back({s.id, s.nsp, *s.hs, s.all_rooms(), s.data_copy()});
         });
         return found;
       },

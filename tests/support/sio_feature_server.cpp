@@ -41,7 +41,8 @@ void install_main(namespace_ref nsp) {
   nsp.on_connection([nsp](socket& s) {
     s.on("join", [](socket& s, args& a, ack reply) {
       s.join(string_arg(a, 0));
-      array rooms(s.rooms().begin(), s.rooms().end());
+      const std::vector<std::string> joined = s.rooms();
+      array rooms(joined.begin(), joined.end());
       if (reply) reply({value(std::move(rooms))});
     });
     s.on("leave", [](socket& s, args& a, ack reply) {
@@ -122,7 +123,7 @@ void install_main(namespace_ref nsp) {
                                   {"nsp", info.nsp},
                                   {"rooms", array(info.rooms.begin(), info.rooms.end())},
                                   {"data", std::move(info.data)},
-                                  {"auth", info.handshake->auth}});
+                                  {"auth", info.handshake.auth}});
         }
         if (reply) reply({std::move(out)});
       });

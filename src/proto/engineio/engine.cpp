@@ -47,7 +47,7 @@ engine::engine(core::event_loop& loop, unsigned loop_index, const engine_options
 
 engine::~engine() {
   // Sessions still alive at destruction (forced stop): free them without callbacks.
-  for (auto& [sid, s] : sessions_) {
+  for (session* s : sessions_) {
     s->user_data = nullptr;
     delete s;
   }
@@ -58,7 +58,7 @@ engine::~engine() {
 void engine::close_all(std::string_view reason) {
   std::vector<session*> all;
   all.reserve(sessions_.size());
-  for (auto& [sid, s] : sessions_) all.push_back(s);
+  all.assign(sessions_.begin(), sessions_.end());
   // Now, not after a last poll: the loop is about to stop, and every session must have told
   // its handler goodbye (and freed what the handler attached) before it does.
   for (session* s : all) {
@@ -67,7 +67,9 @@ void engine::close_all(std::string_view reason) {
   }
 }
 
-void engine::forget(session& s) { sessions_.erase(s.sid()); }
+void engine::forget(session& s) { sessions_.erase(&s); }
+
+std::string_view engine::by_sid::key(const session* s) noexcept { return s->sid(); }
 
 std::string engine::cors_headers(const http::request& req) const {
   const std::string_view origin = req.header("Origin");
@@ -159,7 +161,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     reject(http, handshake_error::unknown_sid, cors);
     return;
   }
-  session& s = *it->second;
+  session& s = **it;
   if (websocket) {
     // Upgrade from polling.
     if (s.transport() != transport_kind::polling || s.upgrading() || !options_->allow_upgrades) {
@@ -203,7 +205,7 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
   ++stats_.handshakes;
   auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling,
                         std::move(info));
-  sessions_.emplace(s->sid(), s);
+  sessions_.insert(s);
   const std::string open =
       open_packet(sid, !websocket && options_->allow_upgrades && options_->allow_websocket);
   if (websocket) {

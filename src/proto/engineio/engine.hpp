@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "http/router.hpp"
@@ -121,7 +122,21 @@ class engine final : private ws::behavior {
   engine_handler* handler_;
   engine_stats stats_;
   net::connection_list ws_conns_;
-  std::unordered_map<std::string_view, session*> sessions_;  // keys view the sessions' sids
+  // Found by sid (a set, not a map from a copy of the sid: one small node per session).
+  struct by_sid {
+    using is_transparent = void;
+    static std::string_view key(std::string_view sid) noexcept { return sid; }
+    static std::string_view key(const session* s) noexcept;
+    template <class T>
+    size_t operator()(const T& k) const noexcept {
+      return std::hash<std::string_view>()(key(k));
+    }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const noexcept {
+      return key(a) == key(b);
+    }
+  };
+  std::unordered_set<session*, by_sid, by_sid> sessions_;
   migrator migrate_;
   unsigned loop_count_ = 1;
 };
