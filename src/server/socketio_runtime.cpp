@@ -271,11 +271,11 @@ void socket_state::on_event(packet& p) {
   if (!a[0].is_string()) return;
   event_handler* found = find_handler(a[0].as_string());
   if (found == nullptr) return;
-  args rest(std::make_move_iterator(a.begin() + 1), std::make_move_iterator(a.end()));
+  event_handler h = *found;  // the handler may replace itself
+  a.erase(a.begin());        // the arguments, in place: no second vector per event
   ack reply = p.id ? ack(weak_from_this(), static_cast<int64_t>(*p.id)) : ack();
   socket s(*this);
-  event_handler h = *found;  // the handler may replace itself
-  h(s, rest, reply);
+  h(s, a, reply);
 }
 
 void socket_state::on_ack(packet& p) {
