@@ -170,6 +170,9 @@ class socket {
   void on_disconnect(disconnect_handler h);
 
   void emit(std::string_view event, args a = {});
+  // Node's socket.volatile.emit: dropped instead of queued when the connection is backed up
+  // (more than 64 KiB waiting), and not kept for connection state recovery.
+  void emit_volatile(std::string_view event, args a = {});
   // timeout_ms 0: wait for the answer as long as the connection lives.
   void emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms = 0);
 

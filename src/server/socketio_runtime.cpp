@@ -99,6 +99,11 @@ void socket_state::send(const packet& p) {
   send_encoded(scratch);
 }
 
+bool socket_state::backed_up() const noexcept {
+  if (client == nullptr || client->session == nullptr) return true;
+  return client->session->buffered_bytes() > kVolatileHighWater;
+}
+
 void socket_state::send_encoded(const encoded_packet& p) {
   if (client == nullptr || client->session == nullptr) return;
   client->session->send_text(p.text);
@@ -408,11 +413,8 @@ class broadcast_sender {
   explicit broadcast_sender(const shared_packet& p) : packet_(p) {}
   // False when the socket is gone or, for a volatile broadcast, backed up.
   bool send(const broadcast_spec& spec, socket_state& s) {
-    static constexpr size_t kVolatileHighWater = 64 * 1024;
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
-    if (spec.is_volatile && s.client->session->buffered_bytes() > kVolatileHighWater) {
-      return false;
-    }
+    if (spec.is_volatile && s.backed_up()) return false;
     if (s.nsp == packet_->raw.nsp) {
       s.send_encoded(packet_->encoded);
       return true;

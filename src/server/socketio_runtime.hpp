@@ -76,6 +76,9 @@ struct broadcast_ack_state : core::timer {
   bool finished = false;
 };
 
+// A volatile packet is dropped, not queued, for a connection with more than this waiting.
+inline constexpr size_t kVolatileHighWater = 64 * 1024;
+
 struct socket_state : std::enable_shared_from_this<socket_state> {
   socket_state(loop_runtime& rt, client_state& client, namespace_config& config,
                const std::string& nsp, std::string id);
@@ -126,6 +129,8 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   std::unique_ptr<pending_ack> take_ack(uint64_t ack_id);
 
   void send(const packet& p);
+  // Backed up past kVolatileHighWater (or gone): volatile packets skip it.
+  bool backed_up() const noexcept;
   // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.
   void finish_connect();
   void send_encoded(const encoded_packet& p);

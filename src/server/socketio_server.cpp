@@ -209,6 +209,15 @@ void socket::emit(std::string_view event, args a) {
   st_->send(p);
 }
 
+void socket::emit_volatile(std::string_view event, args a) {
+  if (st_->client == nullptr || is_reserved_event(event) || st_->backed_up()) return;
+  packet p;
+  p.type = packet_type::event;
+  p.nsp = st_->nsp;
+  p.data = event_data(event, std::move(a));
+  st_->send(p);
+}
+
 void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {
   if (st_->client == nullptr || is_reserved_event(event)) return;
   const uint64_t id = st_->runtime.server().next_ack_id();

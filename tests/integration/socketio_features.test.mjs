@@ -251,6 +251,38 @@ test('the server keeps serving others while a client sends garbage', async () =>
   assert.ok(rooms.includes('still-here'));
 });
 
+// Volatile packets: dropped, not queued, for a connection that is backed up. The receiver
+// stops reading (its TCP socket paused) while 20 MB of volatile events are sent to it, more
+// than loopback's socket buffers hold; then a plain event. Some volatile events must be gone,
+// the rest arrive in order, and the plain one arrives; the connection stays up (had they been
+// queued, the 1 MiB slow-consumer limit would have closed it).
+for (const via of ['room broadcast', 'socket emit']) {
+  test(`volatile events are dropped for a backed-up client (${via})`, async () => {
+    const receiver = await client({ transports: ['websocket'] });
+    const tag = `vol-${via.replace(' ', '-')}`;
+    await receiver.emitWithAck('join', tag);
+    const got = [];
+    receiver.on('v', (i) => got.push(i));
+    const end = onceEvent(receiver, 'end', 20_000, 'end after the flood');
+    const tcp = receiver.io.engine.transport.ws._socket;
+    tcp.pause();
+    const count = 2000;
+    if (via === 'room broadcast') {
+      const sender = await client({ transports: ['websocket'] });
+      await sender.emitWithAck('flood-volatile', tag, count, 10_000);
+    } else {
+      receiver.emit('flood-volatile', '', count, 10_000);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    tcp.resume();
+    assert.deepEqual(await end, [count]);
+    assert.ok(got.length > 0, 'some volatile events arrive');
+    assert.ok(got.length < count, `volatile events were dropped (${got.length} of ${count} arrived)`);
+    for (let k = 1; k < got.length; ++k) assert.ok(got[k] > got[k - 1], 'in order');
+    assert.equal(receiver.connected, true);
+  });
+}
+
 test('dynamic namespaces: created on connect, a parent broadcast reaches every child', async () => {
   const one = raw('/dyn-1', { transports: ['websocket'] });
   const two = raw('/dyn-22', { transports: ['polling'] });

@@ -83,6 +83,27 @@ void install_main(namespace_ref nsp) {
       const std::string blob(static_cast<size_t>(size), 'x');
       for (int64_t i = 0; i < n; ++i) s.emit("blob", {blob});
     });
+    // ("flood-volatile", room or "", count, size) then "end": volatile events to the room (a
+    // broadcast) or to the asker itself ("" ), each `size` characters, then one plain event.
+    s.on("flood-volatile", [nsp](socket& s, args& a, ack reply) {
+      const std::string room = string_arg(a, 0);
+      const int64_t n = a.size() > 1 && a[1].is_int() ? a[1].as_int() : 0;
+      const int64_t size = a.size() > 2 && a[2].is_int() ? a[2].as_int() : 0;
+      const std::string blob(static_cast<size_t>(size), 'v');
+      for (int64_t i = 0; i < n; ++i) {
+        if (room.empty()) {
+          s.emit_volatile("v", {i, blob});
+        } else {
+          nsp.to(room).volatile_().emit("v", {i, blob});
+        }
+      }
+      if (room.empty()) {
+        s.emit("end", {n});
+      } else {
+        nsp.to(room).emit("end", {n});
+      }
+      if (reply) reply({});
+    });
     s.on("close-connection", [](socket& s, args&, ack) { s.close_connection(); });
     s.on("whoami", [](socket& s, args&, ack reply) {
       if (reply) {
