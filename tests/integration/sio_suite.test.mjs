@@ -9,21 +9,15 @@ import { describe, test } from 'node:test';
 
 import {
   Client,
-  ORDERING_DELAY,
-  PING_INTERVAL,
-  PING_TIMEOUT,
-  SLACK,
   T,
-  checkHandshake,
   initLongPollingSession,
   poll,
   push,
-  request,
   server,
   show,
-  sleep,
   useEnginePath,
 } from './eio_harness.mjs';
+import { describeCommonEngineCases } from './eio_common_cases.mjs';
 import { WebSocket } from './helpers.mjs';
 
 useEnginePath('/socket.io/');
@@ -67,125 +61,7 @@ function checkConnectAnswer(data, prefix) {
 // ---------------------------------------------------------------------------------------------
 
 describe('Engine.IO protocol', () => {
-  describe('handshake', () => {
-    describe('HTTP long-polling', () => {
-      test('should successfully open a session', async () => {
-        const r = await request('EIO=4&transport=polling');
-        assert.equal(r.status, 200, show(r));
-        checkHandshake(r.body, ['websocket']);
-      });
-
-      test("should fail with an invalid 'EIO' query parameter", async () => {
-        const r = await request('transport=polling');
-        assert.equal(r.status, 400, `no EIO: ${show(r)}`);
-        const r2 = await request('EIO=abc&transport=polling');
-        assert.equal(r2.status, 400, `EIO=abc: ${show(r2)}`);
-      });
-
-      test("should fail with an invalid 'transport' query parameter", async () => {
-        const r = await request('EIO=4');
-        assert.equal(r.status, 400, `no transport: ${show(r)}`);
-        const r2 = await request('EIO=4&transport=abc');
-        assert.equal(r2.status, 400, `transport=abc: ${show(r2)}`);
-      });
-
-      test('should fail with an invalid request method', async () => {
-        const r = await request('EIO=4&transport=polling', { method: 'POST' });
-        assert.equal(r.status, 400, `POST without sid: ${show(r)}`);
-        const r2 = await request('EIO=4&transport=polling', { method: 'PUT' });
-        assert.equal(r2.status, 400, `PUT: ${show(r2)}`);
-      });
-    });
-
-    describe('WebSocket', () => {
-      test('should successfully open a session', async () => {
-        const socket = new Client('EIO=4&transport=websocket');
-        checkHandshake(await socket.message(), []);
-        socket.end();
-      });
-
-      // The suite forgets to await these closes (its Engine.IO twin awaits them): awaited here.
-      test("should fail with an invalid 'EIO' query parameter", async () => {
-        const socket = new Client('transport=websocket');
-        await socket.close();
-        const socket2 = new Client('EIO=abc&transport=websocket');
-        await socket2.close();
-      });
-
-      test("should fail with an invalid 'transport' query parameter", async () => {
-        const socket = new Client('EIO=4');
-        await socket.close();
-        const socket2 = new Client('EIO=4&transport=abc');
-        await socket2.close();
-      });
-    });
-  });
-
-  describe('heartbeat', () => {
-    describe('HTTP long-polling', () => {
-      test('should send ping/pong packets', async () => {
-        const sid = await initLongPollingSession();
-        for (let i = 0; i < 3; i++) {
-          const polled = await poll(sid);
-          assert.equal(polled.status, 200, `ping ${i}: ${show(polled)}`);
-          assert.equal(polled.body, '2', `ping ${i}: ${show(polled)}`);
-          const pushed = await push(sid, '3');
-          assert.equal(pushed.status, 200, `pong ${i}: ${show(pushed)}`);
-        }
-      });
-
-      test('should close the session upon ping timeout', async () => {
-        const sid = await initLongPollingSession();
-        await sleep(PING_INTERVAL + PING_TIMEOUT + SLACK);
-        const polled = await poll(sid);
-        assert.equal(polled.status, 400, show(polled));
-      });
-    });
-
-    describe('WebSocket', () => {
-      test('should send ping/pong packets', async () => {
-        const socket = new Client('EIO=4&transport=websocket');
-        await socket.message();  // handshake
-        for (let i = 0; i < 3; i++) {
-          assert.equal(await socket.message(), '2', `ping ${i}`);
-          socket.send('3');
-        }
-        socket.end();
-      });
-
-      test('should close the session upon ping timeout', async () => {
-        const socket = new Client('EIO=4&transport=websocket');
-        await socket.close(PING_INTERVAL + PING_TIMEOUT + T);
-      });
-    });
-  });
-
-  describe('close', () => {
-    describe('HTTP long-polling', () => {
-      test('should forcefully close the session', async () => {
-        const sid = await initLongPollingSession();
-        // The suite sends both at once; the close must reach the session after the poll is
-        // pending, or that poll would (rightly) be refused as an unknown session.
-        const [polled, pushed] = await Promise.all([
-          poll(sid),
-          sleep(ORDERING_DELAY).then(() => push(sid, '1')),
-        ]);
-        assert.equal(polled.status, 200, `poll: ${show(polled)} (POST "1": ${show(pushed)})`);
-        assert.equal(polled.body, '6', `poll: ${show(polled)} (POST "1": ${show(pushed)})`);
-        const polled2 = await poll(sid);
-        assert.equal(polled2.status, 400, `poll after close: ${show(polled2)}`);
-      });
-    });
-
-    describe('WebSocket', () => {
-      test('should forcefully close the session', async () => {
-        const socket = new Client('EIO=4&transport=websocket');
-        await socket.message();  // handshake
-        socket.send('1');
-        await socket.close();
-      });
-    });
-  });
+  describeCommonEngineCases();
 
   describe('upgrade', () => {
     test('should successfully upgrade from HTTP long-polling to WebSocket', async () => {
