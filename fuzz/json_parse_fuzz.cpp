@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "relay/json.hpp"
+#include "json_fuzz_support.hpp"
 
 namespace {
 
@@ -23,41 +24,8 @@ using relay::json::parse_errc;
 using relay::json::value;
 using relay::json::value_type;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "invariant failed: %s\n", what);
-    __builtin_trap();
-  }
-}
-
-// Equality with JavaScript's view of numbers: all doubles.
-bool js_equal(const value& a, const value& b) {
-  if (a.is_number() && b.is_number()) {
-    if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
-    return a.as_double() == b.as_double();
-  }
-  if (a.type() != b.type()) return false;
-  switch (a.type()) {
-    case value_type::array: {
-      if (a.size() != b.size()) return false;
-      for (size_t i = 0; i < a.size(); ++i) {
-        if (!js_equal(a[i], b[i])) return false;
-      }
-      return true;
-    }
-    case value_type::object: {
-      if (a.size() != b.size()) return false;
-      for (size_t i = 0; i < a.size(); ++i) {
-        const auto& ma = a.as_object()[i];
-        const auto& mb = b.as_object()[i];
-        if (ma.first != mb.first || !js_equal(ma.second, mb.second)) return false;
-      }
-      return true;
-    }
-    default:
-      return a == b;
-  }
-}
+using relay_fuzz::check;
+using relay_fuzz::js_equal;
 
 constexpr uint32_t kDepths[8] = {0, 1, 2, 3, 5, 8, 16, 1000};
 
