@@ -366,7 +366,13 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   } else {
     names.push_back(&spec.nsp);
   }
+  // Several rooms may share members: each socket once. One room cannot (its own id room is a
+  // flag, never also a member set entry of that socket), so no per-recipient hashing then.
+  const bool dedupe = spec.rooms.size() > 1;
   std::unordered_set<socket_state*> seen;
+  auto add = [&](socket_state* s) {
+    if (!dedupe || seen.insert(s).second) targets.push_back(s);
+  };
   for (const std::string* nsp : names) {
     auto m = members_.find(*nsp);
     if (m == members_.end()) continue;
@@ -378,15 +384,11 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
     for (const std::string& room : spec.rooms) {
       // A socket's own id room lives in the id index.
       auto own = m->second.find(std::string_view(room));
-      if (own != m->second.end() && (*own)->in_own_room && seen.insert(*own).second) {
-        targets.push_back(*own);
-      }
+      if (own != m->second.end() && (*own)->in_own_room) add(*own);
       if (n == rooms_.end()) continue;
       auto r = n->second.find(room);
       if (r == n->second.end()) continue;
-      for (socket_state* s : r->second) {
-        if (seen.insert(s).second) targets.push_back(s);
-      }
+      for (socket_state* s : r->second) add(s);
     }
   }
   if (!spec.except.empty()) {
