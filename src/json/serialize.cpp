@@ -1,6 +1,7 @@
 // JSON.stringify's output format (ECMA-262 §25.5.2.2 SerializeJSONProperty and friends).
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "json/number_format.hpp"
 #include "relay/json.hpp"
@@ -23,10 +24,28 @@ constexpr std::array<char, 256> kEscape = [] {
   return t;
 }();
 
+// Does any of these 8 bytes need escaping (< 0x20, '"' or '\\')? Exact for existence (the bit
+// tricks may misplace which byte, never miss one): a clean word is skipped whole.
+bool word_needs_escape(uint64_t w) noexcept {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  return (((w - kOnes * 0x20) & ~w & kHighs) | has_zero(w ^ (kOnes * '"')) |
+          has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
 void append_string(std::string_view s, std::string& out) {
   out += '"';
   size_t run = 0;  // start of the pending run of bytes copied as they are
   for (size_t i = 0; i < s.size(); ++i) {
+    // Most strings need no escape at all: look 8 bytes at a time while that holds.
+    while (i + 8 <= s.size()) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (word_needs_escape(w)) break;
+      i += 8;
+    }
+    if (i == s.size()) break;
     const char esc = kEscape[static_cast<uint8_t>(s[i])];
     if (esc == 0) continue;
     out.append(s.data() + run, i - run);

@@ -104,6 +104,13 @@ bool socket_state::backed_up() const noexcept {
   return client->session->buffered_bytes() > kVolatileHighWater;
 }
 
+void socket_state::send_event(std::string_view event, const args& a) {
+  if (client == nullptr) return;
+  thread_local encoded_packet scratch;  // see send()
+  encode_event(nsp, std::nullopt, event, a, scratch);
+  send_encoded(scratch);
+}
+
 void socket_state::send_encoded(const encoded_packet& p) {
   if (client == nullptr || client->session == nullptr) return;
   client->session->send_text(p.text);

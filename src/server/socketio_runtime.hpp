@@ -129,6 +129,8 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   std::unique_ptr<pending_ack> take_ack(uint64_t ack_id);
 
   void send(const packet& p);
+  // An EVENT, encoded from its parts (no [event, args...] array built).
+  void send_event(std::string_view event, const args& a);
   // Backed up past kVolatileHighWater (or gone): volatile packets skip it.
   bool backed_up() const noexcept;
   // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.

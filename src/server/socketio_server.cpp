@@ -198,24 +198,23 @@ value event_data(std::string_view event, args a) {
 void socket::emit(std::string_view event, args a) {
   // "connect", "disconnect", ...: socket.io clients drop a connection that sends them.
   if (st_->client == nullptr || is_reserved_event(event)) return;
-  packet p;
-  p.type = packet_type::event;
-  p.nsp = st_->nsp;
-  p.data = event_data(event, std::move(a));
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
-    // Kept for replay, as a broadcast to the socket's own room (what Node does).
+    // Kept for replay, as a broadcast to the socket's own room (what Node does); the store
+    // appends the offset the client will echo back, so this packet is built whole.
+    packet p;
+    p.type = packet_type::event;
+    p.nsp = st_->nsp;
+    p.data = event_data(event, std::move(a));
     store->store(st_->nsp, {st_->id}, {}, *p.data, wall_ms());
+    st_->send(p);
+    return;
   }
-  st_->send(p);
+  st_->send_event(event, a);
 }
 
 void socket::emit_volatile(std::string_view event, args a) {
   if (st_->client == nullptr || is_reserved_event(event) || st_->backed_up()) return;
-  packet p;
-  p.type = packet_type::event;
-  p.nsp = st_->nsp;
-  p.data = event_data(event, std::move(a));
-  st_->send(p);
+  st_->send_event(event, a);
 }
 
 void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {

@@ -31,6 +31,21 @@ void append_number(uint64_t n, std::string& out) {
   out.append(buf, r.ptr);
 }
 
+// <type>[<attachments>-][<nsp>,][<id>]
+void write_head(packet_type type, size_t binaries, std::string_view nsp,
+                std::optional<uint64_t> id, std::string& out) {
+  out += to_char(type);
+  if (binaries != 0) {
+    append_number(binaries, out);
+    out += '-';
+  }
+  if (!nsp.empty() && nsp != "/") {
+    out += nsp;
+    out += ',';
+  }
+  if (id) append_number(*id, out);
+}
+
 }  // namespace
 
 void encode(const packet& p, encoded_packet& out) {
@@ -52,16 +67,7 @@ void encode(const packet& p, encoded_packet& out) {
     }
   }
 
-  out.text += to_char(type);
-  if (binaries != 0) {
-    append_number(binaries, out.text);
-    out.text += '-';
-  }
-  if (!p.nsp.empty() && p.nsp != "/") {
-    out.text += p.nsp;
-    out.text += ',';
-  }
-  if (p.id) append_number(*p.id, out.text);
+  write_head(type, binaries, p.nsp, p.id, out.text);
   if (!has_data) return;
   if (binaries != 0) {
     out.attachments.reserve(binaries);
@@ -69,6 +75,29 @@ void encode(const packet& p, encoded_packet& out) {
   } else {
     json::serialize(*p.data, out.text);
   }
+}
+
+void encode_event(std::string_view nsp, std::optional<uint64_t> id, std::string_view event,
+                  const json::array& args, encoded_packet& out) {
+  out.text.clear();
+  out.attachments.clear();
+  size_t binaries = 0;
+  for (const json::value& a : args) binaries += count_binaries(a);
+  write_head(binaries != 0 ? packet_type::binary_event : packet_type::event, binaries, nsp, id,
+             out.text);
+  out.text += '[';
+  json::serialize(json::value(std::string(event)), out.text);
+  if (binaries != 0) out.attachments.reserve(binaries);
+  for (const json::value& a : args) {
+    out.text += ',';
+    // Placeholders number the blobs in order across the arguments, as one array would.
+    if (binaries != 0) {
+      json::serialize_with_placeholders(a, out.text, out.attachments);
+    } else {
+      json::serialize(a, out.text);
+    }
+  }
+  out.text += ']';
 }
 
 encoded_packet encode(const packet& p) {

@@ -4,6 +4,9 @@
 // e.g. 2["hello",1]  2/admin,12["a"]  51-["a",{"_placeholder":true,"num":0}]  1/admin,
 // The namespace is written only when it is not "/"; data is written by JSON.stringify's rules
 // (json::serialize) and omitted when absent or null.
+#include <cstdint>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include "proto/socketio/packet.hpp"
@@ -26,5 +29,10 @@ encoded_packet encode(const packet& p);
 
 // As above into out, reusing its buffers (out is cleared first).
 void encode(const packet& p, encoded_packet& out);
+
+// An EVENT from its parts, byte for byte what encode() writes for {EVENT, nsp, id,
+// [event, args...]}, without building that array (the emit path's common case).
+void encode_event(std::string_view nsp, std::optional<uint64_t> id, std::string_view event,
+                  const json::array& args, encoded_packet& out);
 
 }  // namespace relay::socketio

@@ -82,6 +82,47 @@ TEST(JsonSerialize, EscapesAsJsonStringify) {
   EXPECT_EQ(to_string(value(object{{"k\"\n", 1}})), R"({"k\"\n":1})");
 }
 
+// The writer skips clean 8-byte words: every byte value at every offset of long strings must
+// still come out as the byte-by-byte rule says.
+TEST(JsonSerialize, EscapesAtEveryOffsetOfLongStrings) {
+  const auto reference = [](const std::string& in) {
+    std::string out = "\"";
+    for (unsigned char c : in) {
+      static const char* kHex = "0123456789abcdef";
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\f': out += "\\f"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (c < 0x20) {
+            out += "\\u00";
+            out += kHex[c >> 4];
+            out += kHex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+    return out + "\"";
+  };
+  for (int c = 0; c < 256; ++c) {
+    for (size_t len : {1u, 7u, 8u, 9u, 15u, 16u, 17u, 33u}) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = static_cast<char>(c);
+        ASSERT_EQ(to_string(value(s)), reference(s)) << "byte " << c << " at " << at << "/" << len;
+      }
+    }
+  }
+  std::string mixed;
+  for (int i = 0; i < 1000; ++i) mixed += static_cast<char>((i * 37) % 256);
+  EXPECT_EQ(to_string(value(mixed)), reference(mixed));
+}
+
 TEST(JsonSerialize, CompactContainers) {
   EXPECT_EQ(to_string(value(array{})), "[]");
   EXPECT_EQ(to_string(value(object{})), "{}");

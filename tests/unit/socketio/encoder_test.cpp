@@ -87,6 +87,32 @@ TEST(SocketioEncoder, NestedBinariesInDepthFirstOrder) {
   EXPECT_EQ(bytes_of(e), (std::vector<std::vector<uint8_t>>{{1}, {2}, {3}, {4}}));
 }
 
+// encode_event writes what encode() writes for the packet with [event, args...] as its data.
+TEST(SocketioEncoder, EventFromPartsMatchesEncode) {
+  const std::vector<array> cases{
+      {},
+      {"hi"},
+      {1, 2.5, nullptr, true, object{{"k", array{"v"}}}},
+      {binary({1, 2})},
+      {"x", object{{"a", array{binary({1}), object{{"b", binary({2})}}}}, {"c", binary({3})}},
+       binary({4})},
+  };
+  for (const char* nsp : {"/", "/admin"}) {
+    for (const char* name : {"echo", "with \"quotes\"\n", "a-rather-long-event-name-here"}) {
+      for (const array& args : cases) {
+        array all{name};
+        all.insert(all.end(), args.begin(), args.end());
+        const encoded_packet want = encode({event, nsp, std::nullopt, value(all)});
+        encoded_packet got;
+        got.text = "stale";
+        encode_event(nsp, std::nullopt, name, args, got);
+        EXPECT_EQ(got.text, want.text);
+        EXPECT_EQ(bytes_of(got), bytes_of(want)) << want.text;
+      }
+    }
+  }
+}
+
 TEST(SocketioEncoder, BinaryAck) {
   EXPECT_EQ(encode({ack, "/", 15, value(array{"bar", binary({1, 2, 3, 4})})}).text,
             R"(61-15["bar",{"_placeholder":true,"num":0}])");
