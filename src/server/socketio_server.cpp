@@ -312,6 +312,17 @@ broadcast broadcast::timeout(uint32_t ms) const {
   return broadcast(std::move(spec));
 }
 
+namespace {
+// A broadcast's packet, encoded once and shared by every loop and every recipient. A dynamic
+// parent's label is no namespace name: its children each get their own encoding, on delivery.
+detail::shared_packet encode_once(packet p, const detail::broadcast_spec& spec) {
+  auto shared = std::make_shared<detail::broadcast_packet>();
+  if (spec.parent == nullptr) shared->encoded = encode(p);
+  shared->raw = std::move(p);
+  return shared;
+}
+}  // namespace
+
 void broadcast::emit(std::string_view event, args a) const {
   if (is_reserved_event(event)) return;  // see socket::emit
   packet p;
@@ -321,13 +332,8 @@ void broadcast::emit(std::string_view event, args a) const {
   if (detail::recovery_store* store = spec_->server->recovery(); store && !spec_->is_volatile) {
     store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms());
   }
-  // Encoded once, shared by every loop and every recipient.
-  auto encoded = std::make_shared<detail::broadcast_packet>();
-  // A dynamic parent's label is no namespace name: its children each get their own encoding.
-  if (spec_->parent == nullptr) encoded->encoded = encode(p);
-  encoded->raw = std::move(p);
   auto spec = spec_;
-  spec_->server->dispatch(spec_, [spec, shared = detail::shared_packet(std::move(encoded))](
+  spec_->server->dispatch(spec_, [spec, shared = encode_once(std::move(p), *spec_)](
                                      detail::loop_runtime& rt) { rt.deliver(*spec, shared); });
 }
 
@@ -347,9 +353,6 @@ void broadcast::emit_with_ack(std::string_view event, args a, broadcast_ack_call
   p.nsp = spec_->nsp;
   p.id = server->next_ack_id();
   p.data = event_data(event, std::move(a));
-  auto encoded = std::make_shared<detail::broadcast_packet>();
-  if (spec_->parent == nullptr) encoded->encoded = encode(p);
-  encoded->raw = std::move(p);
   const uint32_t timeout = spec_->timeout_ms != 0
                                ? spec_->timeout_ms
                                : server->options().ping_interval_ms +
@@ -357,17 +360,16 @@ void broadcast::emit_with_ack(std::string_view event, args a, broadcast_ack_call
   auto acks = home->open_broadcast_ack(std::move(cb), spec_->local ? 1 : server->loop_count(),
                                        timeout);
   auto spec = spec_;
-  server->dispatch(spec_, [spec, acks, shared = detail::shared_packet(std::move(encoded))](
+  server->dispatch(spec_, [spec, acks, shared = encode_once(std::move(p), *spec_)](
                               detail::loop_runtime& rt) { rt.deliver_with_ack(*spec, shared, acks); });
 }
 
 void broadcast::fetch_sockets(fetch_callback cb) const {
   detail::server_impl* server = spec_->server;
   if (server->loop_count() == 0) return;
-  detail::loop_runtime* here = server->current_runtime();
   auto spec = spec_;
   server->gather<std::vector<socket_info>>(
-      spec_, here != nullptr ? here->index() : 0,
+      spec_, server->home_index(),
       [spec](detail::loop_runtime& rt) {
         std::vector<socket_info> found;
         rt.for_each_target(*spec, [&](detail::socket_state& s) {
@@ -465,9 +467,7 @@ void namespace_ref::server_side_emit(std::string_view event, args, broadcast_ack
   // No other node to reach (see the header): the answer is "every one of none replied", given
   // later on the caller's loop (loop 0 from outside), like any other ack.
   if (server_->loop_count() == 0) return;
-  detail::loop_runtime* here = server_->current_runtime();
-  server_->post_to(here != nullptr ? here->index() : 0,
-                   [cb = std::move(cb)] { cb(std::nullopt, {}); });
+  server_->post_to(server_->home_index(), [cb = std::move(cb)] { cb(std::nullopt, {}); });
 }
 
 // server

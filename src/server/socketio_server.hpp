@@ -44,6 +44,11 @@ class server_impl {
                 std::function<void(loop_runtime&)> action);
   // The runtime of the loop the caller runs on, or null on a non-loop thread.
   loop_runtime* current_runtime() noexcept;
+  // Where a callback of an operation started here runs: this loop, or loop 0 from outside.
+  unsigned home_index() noexcept {
+    loop_runtime* here = current_runtime();
+    return here != nullptr ? here->index() : 0;
+  }
   // Runs fn on loop `index` later (posted, also from that loop itself).
   void post_to(unsigned index, std::function<void()> fn) { loops_[index]->post(std::move(fn)); }
   size_t loop_count() const noexcept { return runtimes_.size(); }
