@@ -127,6 +127,7 @@ class broadcast {
   broadcast except(std::string room) const;
   // Dropped for recipients whose connection is backed up, instead of queued.
   broadcast volatile_() const;
+  // Whether it may go out compressed (see socket::compress); default true.
   broadcast compress(bool on) const;
   // Only this loop's sockets (Node: local, i.e. this node).
   broadcast local() const;
@@ -169,6 +170,9 @@ class socket {
   void on(std::string event, event_handler h);
   void on_disconnect(disconnect_handler h);
 
+  // Node's socket.compress(flag): whether the next emit may be compressed (permessage-deflate
+  // negotiated and the message at least deflate_threshold long); the default is true.
+  socket& compress(bool on);
   void emit(std::string_view event, args a = {});
   // Node's socket.volatile.emit: dropped instead of queued when the connection is backed up
   // (more than 64 KiB waiting), and not kept for connection state recovery.
@@ -274,6 +278,7 @@ struct server_options {
   bool cors_credentials = false;
   std::string cookie;  // "io" to set the sid cookie; empty = none
   bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)
+  size_t deflate_threshold = 1024;    // smaller messages are never compressed (Node: 1024)
   recovery_options recovery;
   std::string tls_cert, tls_key;
 };

@@ -90,13 +90,13 @@ socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& 
 
 socket_state::~socket_state() = default;
 
-void socket_state::send(const packet& p) {
+void socket_state::send(const packet& p, bool compress) {
   if (client == nullptr) return;
   // One scratch per loop thread: the text is copied into the transport's queue right away, so
   // an emit allocates nothing here once the buffer has grown.
   thread_local encoded_packet scratch;
   encode(p, scratch);
-  send_encoded(scratch);
+  send_encoded(scratch, compress);
 }
 
 bool socket_state::backed_up() const noexcept {
@@ -104,17 +104,17 @@ bool socket_state::backed_up() const noexcept {
   return client->session->buffered_bytes() > kVolatileHighWater;
 }
 
-void socket_state::send_event(std::string_view event, const args& a) {
+void socket_state::send_event(std::string_view event, const args& a, bool compress) {
   if (client == nullptr) return;
   thread_local encoded_packet scratch;  // see send()
   encode_event(nsp, std::nullopt, event, a, scratch);
-  send_encoded(scratch);
+  send_encoded(scratch, compress);
 }
 
-void socket_state::send_encoded(const encoded_packet& p) {
+void socket_state::send_encoded(const encoded_packet& p, bool compress) {
   if (client == nullptr || client->session == nullptr) return;
-  client->session->send_text(p.text);
-  for (const json::binary_ptr& b : p.attachments) client->session->send_binary(*b);
+  client->session->send_text(p.text, compress);
+  for (const json::binary_ptr& b : p.attachments) client->session->send_binary(*b, compress);
 }
 
 event_handler* socket_state::find_handler(std::string_view event) {
@@ -425,7 +425,7 @@ class broadcast_sender {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
     if (spec.is_volatile && s.backed_up()) return false;
     if (s.nsp == packet_->raw.nsp) {
-      s.send_encoded(packet_->encoded);
+      s.send_encoded(packet_->encoded, spec.compress);
       return true;
     }
     encoded_packet& e = per_child_[s.nsp];
@@ -434,7 +434,7 @@ class broadcast_sender {
       q.nsp = s.nsp;
       e = encode(q);
     }
-    s.send_encoded(e);
+    s.send_encoded(e, spec.compress);
     return true;
   }
 

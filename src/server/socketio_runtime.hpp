@@ -10,6 +10,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "core/event_loop.hpp"
@@ -117,6 +118,7 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   uint16_t middleware_index = 0;
   bool connected = false;
   bool recovered = false;
+  bool compress_next = true;
   // In its own id room. That room is not kept in the room table: the loop's id index of the
   // namespace serves it (one entry per socket instead of a one-member room).
   bool in_own_room = false;
@@ -128,14 +130,17 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // Takes the pending ack with this id out of `acks` (null if none).
   std::unique_ptr<pending_ack> take_ack(uint64_t ack_id);
 
-  void send(const packet& p);
+  // `compress`: may go out compressed (see engineio::session::send_text).
+  void send(const packet& p, bool compress = true);
   // An EVENT, encoded from its parts (no [event, args...] array built).
-  void send_event(std::string_view event, const args& a);
+  void send_event(std::string_view event, const args& a, bool compress = true);
   // Backed up past kVolatileHighWater (or gone): volatile packets skip it.
   bool backed_up() const noexcept;
   // Ends the middleware chain: joins, confirms with CONNECT, replays, tells the application.
   void finish_connect();
-  void send_encoded(const encoded_packet& p);
+  void send_encoded(const encoded_packet& p, bool compress = true);
+  // Node's socket.compress(flag): applies to the next emit only, then resets.
+  bool take_compress() noexcept { return std::exchange(compress_next, true); }
   void join(const std::string& room);
   void leave(std::string_view room);
   void leave_all();

@@ -101,6 +101,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
   engine_options_.cors_credentials = options_.cors_credentials;
   engine_options_.cookie = options_.cookie;
   engine_options_.per_message_deflate = options_.per_message_deflate;
+  engine_options_.deflate_threshold = options_.deflate_threshold;
   engine_options_.websocket = cfg.ws;
   auto outer_setup = std::move(cfg.on_loop_setup);
   cfg.on_loop_setup = [this, outer_setup](relay::server::loop_setup& setup) {
@@ -196,6 +197,7 @@ value event_data(std::string_view event, args a) {
 }  // namespace
 
 void socket::emit(std::string_view event, args a) {
+  const bool compress = st_->take_compress();
   // "connect", "disconnect", ...: socket.io clients drop a connection that sends them.
   if (st_->client == nullptr || is_reserved_event(event)) return;
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
@@ -206,18 +208,25 @@ void socket::emit(std::string_view event, args a) {
     p.nsp = st_->nsp;
     p.data = event_data(event, std::move(a));
     store->store(st_->nsp, {st_->id}, {}, *p.data, wall_ms());
-    st_->send(p);
+    st_->send(p, compress);
     return;
   }
-  st_->send_event(event, a);
+  st_->send_event(event, a, compress);
 }
 
 void socket::emit_volatile(std::string_view event, args a) {
+  const bool compress = st_->take_compress();
   if (st_->client == nullptr || is_reserved_event(event) || st_->backed_up()) return;
-  st_->send_event(event, a);
+  st_->send_event(event, a, compress);
+}
+
+socket& socket::compress(bool on) {
+  st_->compress_next = on;
+  return *this;
 }
 
 void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint32_t timeout_ms) {
+  const bool compress = st_->take_compress();
   if (st_->client == nullptr || is_reserved_event(event)) return;
   const uint64_t id = st_->runtime.server().next_ack_id();
   auto pa = std::make_unique<detail::pending_ack>(st_, id, std::move(cb));
@@ -231,7 +240,7 @@ void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint
   p.nsp = st_->nsp;
   p.id = id;
   p.data = event_data(event, std::move(a));
-  st_->send(p);
+  st_->send(p, compress);
 }
 
 void socket::join(std::string room) { st_->join(room); }

@@ -283,6 +283,60 @@ for (const via of ['room broadcast', 'socket emit']) {
   });
 }
 
+// permessage-deflate (server_options::per_message_deflate): a raw Engine.IO WebSocket that
+// offers it gets large events compressed, unless the emit said compress(false); measured in
+// bytes read off the TCP socket, for a socket emit and for a room broadcast.
+test('compress(): large events go out deflated unless compress(false)', async () => {
+  const deflating = await startServer([], {
+    bin: process.env.SIO_FEATURE_SERVER_BIN,
+    argv: ['--port', '0', '--threads', '2', '--deflate', '1'],
+  });
+  try {
+    const ws = new WebSocket(`ws://${HOST}:${deflating.port}/socket.io/?EIO=4&transport=websocket`,
+      { perMessageDeflate: true });
+    const inbox = [];
+    const waiters = [];
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text === '2') {
+        ws.send('3');  // pong
+        return;
+      }
+      const w = waiters.shift();
+      if (w) w(text); else inbox.push(text);
+    });
+    const next = () => withTimeout(new Promise((resolve) => {
+      if (inbox.length) resolve(inbox.shift()); else waiters.push(resolve);
+    }), T, 'next Engine.IO message');
+    await onceEvent(ws, 'open', T, 'ws open');
+    assert.match(ws.extensions, /permessage-deflate/);
+    assert.match(await next(), /^0\{/);
+    ws.send('40');
+    assert.match(await next(), /^40\{"sid"/);
+    ws.send('420["join","zroom"]');
+    assert.match(await next(), /^430\[/);
+    const size = 100_000;
+    const bytesFor = async (frame) => {
+      const before = ws._socket.bytesRead;
+      ws.send(frame);
+      const got = await next();
+      assert.equal(got, `42["blob","${'z'.repeat(size)}"]`);
+      return ws._socket.bytesRead - before;
+    };
+    const socketDeflated = await bytesFor(`42["blob-compress",${size},true]`);
+    const socketPlain = await bytesFor(`42["blob-compress",${size},false]`);
+    const roomDeflated = await bytesFor(`42["blob-compress",${size},true,"zroom"]`);
+    const roomPlain = await bytesFor(`42["blob-compress",${size},false,"zroom"]`);
+    assert.ok(socketDeflated < size / 10, `socket emit deflated: ${socketDeflated} bytes`);
+    assert.ok(socketPlain > size, `socket emit with compress(false): ${socketPlain} bytes`);
+    assert.ok(roomDeflated < size / 10, `broadcast deflated: ${roomDeflated} bytes`);
+    assert.ok(roomPlain > size, `broadcast with compress(false): ${roomPlain} bytes`);
+    ws.close();
+  } finally {
+    await stopServerCleanly(deflating);
+  }
+});
+
 test('dynamic namespaces: created on connect, a parent broadcast reaches every child', async () => {
   const one = raw('/dyn-1', { transports: ['websocket'] });
   const two = raw('/dyn-22', { transports: ['polling'] });

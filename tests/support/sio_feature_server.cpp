@@ -2,7 +2,7 @@
 // show (middleware refusals, server-side acks, disconnect reasons, rooms utilities), written
 // with the public API only. Prints "listening on 127.0.0.1:PORT (N threads)".
 //
-//   sio_feature_server --port 0 --threads 2
+//   sio_feature_server --port 0 --threads 2 [--recovery-ms M] [--deflate 1]
 #include <pthread.h>
 #include <signal.h>
 
@@ -104,6 +104,18 @@ void install_main(namespace_ref nsp) {
       }
       if (reply) reply({});
     });
+    // ("blob-compress", size, compress, room?): one "blob" of `size` characters to this socket,
+    // or to the room, with compress(flag).
+    s.on("blob-compress", [nsp](socket& s, args& a, ack) {
+      const int64_t size = a.size() > 0 && a[0].is_int() ? a[0].as_int() : 0;
+      const bool compress = a.size() > 1 && a[1].is_bool() && a[1].as_bool();
+      const std::string blob(static_cast<size_t>(size), 'z');
+      if (a.size() > 2 && a[2].is_string()) {
+        nsp.to(a[2].as_string()).compress(compress).emit("blob", {blob});
+      } else {
+        s.compress(compress).emit("blob", {blob});
+      }
+    });
     s.on("close-connection", [](socket& s, args&, ack) { s.close_connection(); });
     s.on("whoami", [](socket& s, args&, ack reply) {
       if (reply) {
@@ -179,6 +191,8 @@ int main(int argc, char** argv) {
       options.port = static_cast<uint16_t>(std::atoi(argv[i + 1]));
     } else if (std::strcmp(argv[i], "--threads") == 0) {
       options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
+    } else if (std::strcmp(argv[i], "--deflate") == 0) {
+      options.per_message_deflate = std::atoi(argv[i + 1]) != 0;
     } else if (std::strcmp(argv[i], "--recovery-ms") == 0) {
       options.recovery.enabled = true;
       options.recovery.max_disconnection_ms = static_cast<uint32_t>(std::atoi(argv[i + 1]));

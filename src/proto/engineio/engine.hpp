@@ -41,6 +41,9 @@ struct engine_options {
   // permessage-deflate on the WebSocket transport. Off by default, as in the Node server:
   // most Socket.IO packets are small, and a compressor costs ~300 KiB per connection.
   bool per_message_deflate = false;
+  // With per_message_deflate negotiated, messages at least this long are compressed unless the
+  // sender said not to (Node's perMessageDeflate.threshold).
+  size_t deflate_threshold = 1024;
   ws::websocket_options websocket;  // its max_message_size is set from max_payload
 };
 

@@ -80,23 +80,31 @@ size_t session::buffered_bytes() const noexcept {
   return polling_ ? polling_->queued_bytes : 0;
 }
 
-void session::send_text(std::string_view data) { send_packet(packet_type::message, data, false); }
-
-void session::send_binary(std::span<const uint8_t> data) {
-  send_packet(packet_type::message, as_chars(data), true);
+void session::send_text(std::string_view data, bool compress) {
+  send_packet(packet_type::message, data, false, compress);
 }
 
-void session::send_packet(packet_type type, std::string_view data, bool binary) {
+void session::send_binary(std::span<const uint8_t> data, bool compress) {
+  send_packet(packet_type::message, as_chars(data), true, compress);
+}
+
+void session::send_packet(packet_type type, std::string_view data, bool binary, bool compress) {
   if (state_ != state::open) return;
   if (transport_ == transport_kind::websocket && ws_ != nullptr) {
+    // The WebSocket compresses only if permessage-deflate was negotiated.
+    const ws::compress c = compress && data.size() >= engine_.options().deflate_threshold
+                               ? ws::compress::yes
+                               : ws::compress::no;
     if (binary) {
-      ws_->send({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, ws::opcode::binary);
+      ws_->send({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, ws::opcode::binary,
+                c);
     } else {
       // Per thread, not per session: an idle session keeps no buffer.
       thread_local std::string frame;
       frame.clear();
       encode_ws_text(type, data, frame);
-      ws_->send(frame);
+      ws_->send({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, ws::opcode::text,
+                c);
     }
     return;
   }

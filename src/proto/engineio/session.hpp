@@ -55,8 +55,10 @@ class session final : public core::deferred_deletable,
   }
 
   // Message packets to the client. Dropped once the session is closing.
-  void send_text(std::string_view data);
-  void send_binary(std::span<const uint8_t> data);
+  // `compress`: may go out compressed (permessage-deflate negotiated, and at least the
+  // engine's deflate_threshold long); false sends it as is (Node's compress(false)).
+  void send_text(std::string_view data, bool compress = true);
+  void send_binary(std::span<const uint8_t> data, bool compress = true);
   // Bytes queued and not yet written (polling queue, or the WebSocket's queue).
   size_t buffered_bytes() const noexcept;
 
@@ -91,7 +93,7 @@ class session final : public core::deferred_deletable,
     std::string data;
   };
 
-  void send_packet(packet_type type, std::string_view data, bool binary);
+  void send_packet(packet_type type, std::string_view data, bool binary, bool compress = false);
   void on_packet(packet_type type, bool binary, std::string_view data);
   void flush_polling();
   void answer_poll(std::string_view body);
