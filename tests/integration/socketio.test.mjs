@@ -6,7 +6,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import {
+  HOST, WebSocket, onceEvent, startServer, stopServerCleanly, withTimeout,
+} from './helpers.mjs';
 
 const CONFORMANCE_BIN = process.env.CONFORMANCE_BIN;
 const T = 5000;
@@ -133,4 +135,42 @@ test('heartbeat: the connection outlives many ping intervals (300 ms)', async ()
   await new Promise((r) => setTimeout(r, 1500));
   assert.equal(disconnected, null);
   assert.equal(s.connected, true);
+});
+
+// b64=1 (engine.io-client's forceBase64): binary messages travel as "b<base64>" text frames
+// over WebSocket too. Without it they are binary frames; a "b<base64>" text frame from the client
+// is a binary message either way (as Node's parser takes it). Raw `ws` against the bare
+// Engine.IO echo endpoint, so the frame types are visible.
+test('Engine.IO b64=1: binary as base64 text frames over WebSocket', async () => {
+  const frames = async (query, send) => {
+    const ws = new WebSocket(`ws://${HOST}:${server.port}/engine.io/?EIO=4&transport=websocket${query}`);
+    const got = [];
+    const waiters = [];
+    ws.on('message', (data, isBinary) => {
+      const f = { isBinary, text: isBinary ? [...data] : data.toString() };
+      const w = waiters.shift();
+      if (w) w(f); else got.push(f);
+    });
+    const next = () => withTimeout(new Promise((resolve) => {
+      if (got.length) resolve(got.shift()); else waiters.push(resolve);
+    }), T, 'next frame');
+    await onceEvent(ws, 'open', T, 'open');
+    const open = await next();
+    assert.match(open.text, /^0\{/);
+    const replies = [];
+    for (const [data, binary] of send) {
+      ws.send(data, { binary });
+      replies.push(await next());
+    }
+    ws.close();
+    return replies;
+  };
+  assert.deepEqual(await frames('&b64=1', [['bAQID', false], [Buffer.from([4, 5]), true]]), [
+    { isBinary: false, text: 'bAQID' },
+    { isBinary: false, text: 'bBAU=' },
+  ]);
+  assert.deepEqual(await frames('', [['bAQID', false], [Buffer.from([4, 5]), true]]), [
+    { isBinary: true, text: [1, 2, 3] },
+    { isBinary: true, text: [4, 5] },
+  ]);
 });

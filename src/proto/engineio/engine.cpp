@@ -145,7 +145,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
       reject(http, handshake_error::bad_handshake_method, cors);
       return;
     }
-    handshake(http, req, rest, websocket, cors);
+    handshake(http, req, rest, websocket, cors, q.b64);
     return;
   }
   auto it = sessions_.find(q.sid());
@@ -194,7 +194,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
 }
 
 void engine::handshake(http::http_session& http, http::request& req, std::span<uint8_t> rest,
-                       bool websocket, const std::string& cors) {
+                       bool websocket, const std::string& cors, bool base64_binary) {
   std::string sid = sid_for_loop(loop_index_);
   ws::websocket* ws = nullptr;
   handshake_info info = capture_handshake(req, http);
@@ -206,6 +206,7 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
   auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling,
                         std::move(info));
   sessions_.insert(s);
+  s->set_base64_binary(base64_binary);
   const std::string open =
       open_packet(sid, !websocket && options_->allow_upgrades && options_->allow_websocket);
   if (websocket) {

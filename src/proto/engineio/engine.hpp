@@ -110,7 +110,7 @@ class engine final : private ws::behavior {
   void on_close(ws::websocket& ws, uint16_t code, std::string_view reason) override;
 
   void handshake(http::http_session& http, http::request& req, std::span<uint8_t> rest,
-                 bool websocket, const std::string& cors);
+                 bool websocket, const std::string& cors, bool base64_binary);
   void reject(http::http_session& http, handshake_error e, const std::string& cors);
   std::string cors_headers(const http::request& req) const;
   handshake_info capture_handshake(const http::request& req, const http::http_session& http) const;

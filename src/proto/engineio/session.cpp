@@ -95,8 +95,14 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
     const ws::compress c = compress && data.size() >= engine_.options().deflate_threshold
                                ? ws::compress::yes
                                : ws::compress::no;
-    if (binary) {
+    if (binary && !base64_binary_) {
       ws_->send({reinterpret_cast<const uint8_t*>(data.data()), data.size()}, ws::opcode::binary,
+                c);
+    } else if (binary) {
+      thread_local std::string frame;  // "b<base64>"
+      frame.clear();
+      encode_ws(packet_ref{type, true, data}, frame, ws_binary_mode::base64);
+      ws_->send({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, ws::opcode::text,
                 c);
     } else {
       // Per thread, not per session: an idle session keeps no buffer.
@@ -236,7 +242,9 @@ void session::on_ws_message(ws::websocket& ws, std::span<const uint8_t> payload,
     on_packet(packet_type::message, true, as_chars(payload));
     return;
   }
-  auto p = decode_ws_text(as_chars(payload));
+  // "b<base64>" text frames are binary messages (Node's parser takes them from any client).
+  thread_local std::string base64_scratch;
+  auto p = decode_ws_text(as_chars(payload), &base64_scratch);
   if (!p) {
     terminate("parse error");
     return;

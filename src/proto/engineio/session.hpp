@@ -71,6 +71,10 @@ class session final : public core::deferred_deletable,
 
   void* user_data = nullptr;  // the upper layer's per-session state
 
+  // The handshake asked for b64=1 (engine.io-client's forceBase64): binary messages go over
+  // WebSocket as "b<base64>" text frames, as they do in long-polling payloads.
+  void set_base64_binary(bool on) noexcept { base64_binary_ = on; }
+
   // --- used by the engine ---------------------------------------------------------------
   // Starts the heartbeat once the open packet is queued.
   void start();
@@ -140,6 +144,7 @@ class session final : public core::deferred_deletable,
   state state_ = state::open;
   bool awaiting_pong_ = false;
   bool probe_ok_ = false;  // the probe answered 2probe: waiting for its "5"
+  bool base64_binary_ = false;
 };
 
 }  // namespace relay::engineio
