@@ -36,13 +36,14 @@ void recovery_store::expire(uint64_t now_ms) {
 }
 
 void recovery_store::store(const std::string& nsp, std::vector<std::string> rooms,
-                           std::vector<std::string> except, json::value& data, uint64_t now_ms) {
+                           std::vector<std::string> except, json::value& data, uint64_t now_ms,
+                           const void* parent) {
   std::lock_guard lock(mu_);
   expire(now_ms);
   const uint64_t offset = next_offset_++;
   data.push_back(offset_string(offset));
   packets_.push_back(
-      stored_packet{offset, now_ms, nsp, std::move(rooms), std::move(except), data});
+      stored_packet{offset, now_ms, nsp, parent, std::move(rooms), std::move(except), data});
 }
 
 void recovery_store::persist(persisted_session s, uint64_t now_ms) {
@@ -70,7 +71,9 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   if (pos == packets_.end()) return std::nullopt;
   const std::vector<std::string>& rooms = out.session.rooms;
   for (++pos; pos != packets_.end(); ++pos) {
-    if (pos->nsp != out.session.nsp) continue;
+    const bool same_namespace = pos->parent != nullptr ? pos->parent == out.session.parent
+                                                       : pos->nsp == out.session.nsp;
+    if (!same_namespace) continue;
     if (!pos->rooms.empty() && !in_any(pos->rooms, rooms)) continue;
     if (in_any(pos->except, rooms)) continue;
     out.missed.push_back(pos->data);

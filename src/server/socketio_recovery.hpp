@@ -24,6 +24,8 @@ struct persisted_session {
   std::string sid;
   std::string pid;
   std::string nsp;
+  // The dynamic parent that created nsp (an identity, never dereferenced), or null.
+  const void* parent = nullptr;
   std::vector<std::string> rooms;
   json::value data;
   uint64_t disconnected_ms = 0;
@@ -39,8 +41,11 @@ class recovery_store {
   explicit recovery_store(uint64_t max_disconnection_ms) : max_ms_(max_disconnection_ms) {}
 
   // Assigns the next offset, appends it to `data` (an array) and keeps the packet for replay.
+  // `parent` set: a broadcast to every child namespace of that dynamic parent (nsp is only
+  // its label); it is replayed to sessions of any of its children.
   void store(const std::string& nsp, std::vector<std::string> rooms,
-             std::vector<std::string> except, json::value& data, uint64_t now_ms);
+             std::vector<std::string> except, json::value& data, uint64_t now_ms,
+             const void* parent = nullptr);
   void persist(persisted_session s, uint64_t now_ms);
   // The session of `pid` with what it missed after `offset`; nullopt if unknown, expired, or
   // the offset is no longer (or never was) in the buffer. Either way the session is consumed.
@@ -52,6 +57,7 @@ class recovery_store {
     uint64_t offset;
     uint64_t at_ms;
     std::string nsp;
+    const void* parent;  // see store()
     std::vector<std::string> rooms;
     std::vector<std::string> except;
     json::value data;

@@ -198,6 +198,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     ps.sid = id;
     ps.pid = recovery ? recovery->pid : std::string();
     ps.nsp = nsp;
+    if (config.matches) ps.parent = &config;  // a dynamic parent's child
     ps.rooms = all_rooms();
     ps.data = data_copy();
     store->persist(std::move(ps), runtime.loop().now_ms());

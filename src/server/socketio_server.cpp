@@ -339,7 +339,7 @@ void broadcast::emit(std::string_view event, args a) const {
   p.nsp = spec_->nsp;
   p.data = event_data(event, std::move(a));
   if (detail::recovery_store* store = spec_->server->recovery(); store && !spec_->is_volatile) {
-    store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms());
+    store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms(), spec_->parent);
   }
   auto spec = spec_;
   spec_->server->dispatch(spec_, [spec, shared = encode_once(std::move(p), *spec_)](

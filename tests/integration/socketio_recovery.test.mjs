@@ -92,3 +92,33 @@ test('an unknown private id starts a fresh session', async () => {
   await onceEvent(c, 'connect', T, 'connect');
   assert.equal(c.recovered, false);
 });
+
+// A broadcast on a dynamic parent (every /dyn-<n> child) is kept under the parent and replayed
+// to a recovering socket of any of its children.
+test('dynamic namespaces: a parent broadcast missed while away is replayed', async () => {
+  const away = io(`${base}/dyn-11`, {
+    forceNew: true, transports: ['websocket'], reconnectionDelay: 300, reconnectionDelayMax: 300,
+  });
+  clients.push(away);
+  await onceEvent(away, 'hello', T, 'hello on /dyn-11 (gives the client an offset)');
+  const shouter = io(`${base}/dyn-12`, { forceNew: true, transports: ['websocket'], reconnection: false });
+  clients.push(shouter);
+  await onceEvent(shouter, 'connect', T, 'shouter connect');
+  const id = away.id;
+  const got = [];
+  away.on('shouted', (x) => got.push(x));
+
+  const down = onceEvent(away, 'disconnect', T, 'disconnect');
+  away.io.engine.close();  // the transport drops; the client reconnects by itself
+  await down;
+  await shouter.emitWithAck('shout', 'while away');
+
+  await onceEvent(away, 'connect', T, 'reconnect');
+  assert.equal(away.recovered, true, 'socket.recovered');
+  assert.equal(away.id, id);
+  await until(() => got.length >= 1, 'the missed parent broadcast');
+  await shouter.emitWithAck('shout', 'live');
+  await until(() => got.length >= 2, 'a live one after recovery');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(got, ['while away', 'live']);
+});
