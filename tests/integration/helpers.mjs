@@ -38,6 +38,22 @@ export function withTimeout(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+// Polls predicate every 10 ms until it holds; rejects after ms (and stops polling then, so a
+// failed test does not keep the process alive).
+export async function until(predicate, ms, what) {
+  let timer;
+  try {
+    await withTimeout(new Promise((resolve) => {
+      const check = () => {
+        if (predicate()) resolve(); else timer = setTimeout(check, 10);
+      };
+      check();
+    }), ms, what);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // The first `event` from `emitter` (its arguments as an array), or a timeout.
 export function onceEvent(emitter, event, ms, what = event) {
   return withTimeout(

@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import {
+  HOST, onceEvent, startServer, stopServerCleanly, until as untilHolds,
+} from './helpers.mjs';
 
 const T = 5000;
 let server;
@@ -36,10 +38,7 @@ function connect(opts) {
 }
 
 async function until(predicate, what) {
-  await withTimeout(new Promise((resolve) => {
-    const check = () => (predicate() ? resolve() : setTimeout(check, 10));
-    check();
-  }), T, what);
+  await untilHolds(predicate, T, what);
 }
 
 for (const [name, opts] of Object.entries({

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import { HOST, onceEvent, startServer, stopServerCleanly, until } from './helpers.mjs';
 
 const T = 5000;
 let server;
@@ -47,10 +47,8 @@ test('a room broadcast reaches every member on every loop once, in order', async
   });
   const N = 50;
   for (let i = 0; i < N; i += 1) pub.emit('pub', { i, text: `msg ${i}` });
-  await withTimeout(new Promise((resolve) => {
-    const check = () => (received.every((r) => r.length >= N) ? resolve() : setTimeout(check, 10));
-    check();
-  }), T, 'every subscriber to get every message');
+  await until(() => received.every((r) => r.length >= N), T,
+    'every subscriber to get every message');
   for (const r of received) {
     assert.deepEqual(r.map((d) => d.i), Array.from({ length: N }, (_, i) => i));
   }
