@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "proto/engineio/sid.hpp"
+#include "ws/frame_header.hpp"
 #include "server/socketio_server.hpp"
 
 namespace relay::socketio::detail {
@@ -417,7 +418,8 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
 namespace {
 
 // A recipient's copy of a broadcast: the shared encoding, or (a dynamic parent's child) its own
-// namespace's, made once per child per loop.
+// namespace's, made once per child per loop. For WebSocket recipients the shared encoding's
+// text goes out as one frame built once per loop and queued by reference in each.
 class broadcast_sender {
  public:
   explicit broadcast_sender(const shared_packet& p) : packet_(p) {}
@@ -426,7 +428,13 @@ class broadcast_sender {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
     if (spec.is_volatile && s.backed_up()) return false;
     if (s.nsp == packet_->raw.nsp) {
-      s.send_encoded(packet_->encoded, spec.compress);
+      const encoded_packet& e = packet_->encoded;
+      engineio::session& session = *s.client->session;
+      if (session.send_prebuilt_text(frame(), e.text.size(), spec.compress)) {
+        for (const json::binary_ptr& b : e.attachments) session.send_binary(*b, spec.compress);
+      } else {
+        s.send_encoded(e, spec.compress);
+      }
       return true;
     }
     encoded_packet& e = per_child_[s.nsp];
@@ -440,7 +448,23 @@ class broadcast_sender {
   }
 
  private:
+  // The Engine.IO message "4<text>" as one unmasked WebSocket text frame, built on first use.
+  core::shared_buffer* frame() {
+    if (!frame_) {
+      const std::string& text = packet_->encoded.text;
+      const size_t payload = text.size() + 1;
+      const size_t header = ws::frame_header_size(payload, false);
+      core::shared_buffer* b = core::shared_buffer::create(header + payload);
+      ws::write_frame_header(b->grow(header), ws::opcode::text, payload);
+      b->append("4", 1);
+      b->append(text.data(), text.size());
+      frame_ = core::buffer_ref(b);
+    }
+    return frame_.get();
+  }
+
   const shared_packet& packet_;
+  core::buffer_ref frame_;
   std::unordered_map<std::string, encoded_packet> per_child_;
 };
 

@@ -88,6 +88,18 @@ void session::send_binary(std::span<const uint8_t> data, bool compress) {
   send_packet(packet_type::message, as_chars(data), true, compress);
 }
 
+bool session::send_prebuilt_text(core::shared_buffer* frame, size_t text_size, bool compress) {
+  if (state_ != state::open || transport_ != transport_kind::websocket || ws_ == nullptr) {
+    return false;
+  }
+  if (compress && text_size >= engine_.options().deflate_threshold &&
+      ws_->compression_negotiated()) {
+    return false;  // this one goes out deflated, with this connection's compressor
+  }
+  ws_->send_frames(frame, 0, frame->size());
+  return true;
+}
+
 void session::send_packet(packet_type type, std::string_view data, bool binary, bool compress) {
   if (state_ != state::open) return;
   if (transport_ == transport_kind::websocket && ws_ != nullptr) {

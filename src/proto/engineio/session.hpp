@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/event_loop.hpp"
+#include "core/shared_buffer.hpp"
 #include "core/timer_wheel.hpp"
 #include "http/http_session.hpp"
 #include "proto/engineio/packet.hpp"
@@ -59,6 +60,11 @@ class session final : public core::deferred_deletable,
   // engine's deflate_threshold long); false sends it as is (Node's compress(false)).
   void send_text(std::string_view data, bool compress = true);
   void send_binary(std::span<const uint8_t> data, bool compress = true);
+  // A message packet already framed for WebSocket ("4" + text in one unmasked text frame, e.g. a
+  // broadcast's, built once per loop), `text_size` being the text's length: queued as is (the
+  // buffer is shared, not copied) when this session is on WebSocket and would send that text
+  // uncompressed. False otherwise: the caller sends it with send_text().
+  bool send_prebuilt_text(core::shared_buffer* frame, size_t text_size, bool compress);
   // Bytes queued and not yet written (polling queue, or the WebSocket's queue).
   size_t buffered_bytes() const noexcept;
 
