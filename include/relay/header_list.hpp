@@ -1,7 +1,8 @@
 #pragma once
 // HTTP header fields kept for as long as a connection lives (a Socket.IO handshake's), packed
 // into one allocation: a vector of string pairs costs a dozen allocations per connection, which
-// an idle fleet of millions feels. Names are stored lower-cased; lookups ignore case.
+// an idle fleet of millions feels. Names are stored lower-cased; lookups ignore case. The
+// request's target (URL) can ride in the same block (a handshake keeps both).
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -47,17 +48,22 @@ class header_list {
   // The first field with this name (any case), or empty.
   std::string_view get(std::string_view name) const noexcept;
   size_t size() const noexcept { return count_; }
+  // The request target kept ahead of the fields (cut at 4 GiB, never reached); empty if unset.
+  void set_target(std::string_view target);
+  std::string_view target() const noexcept { return {block_.data(), target_size_}; }
   bool empty() const noexcept { return count_ == 0; }
   // Gives back the growth slack once every field is in.
   void shrink_to_fit() { block_.shrink_to_fit(); }
 
-  iterator begin() const noexcept { return iterator(block_.data()); }
+  iterator begin() const noexcept { return iterator(block_.data() + target_size_); }
   iterator end() const noexcept { return iterator(block_.data() + block_.size()); }
 
  private:
-  // Per field: name length (2 bytes, little-endian), name, value length (2 bytes), value.
+  // The target, then per field: name length (2 bytes, little-endian), name, value length
+  // (2 bytes), value.
   std::string block_;
   uint32_t count_ = 0;
+  uint32_t target_size_ = 0;
 };
 
 }  // namespace relay

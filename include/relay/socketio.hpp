@@ -94,13 +94,14 @@ using broadcast_ack_callback =
 // The handshake, as Node's socket.handshake.
 struct handshake {
   header_list headers;  // names lower-cased, in the request's order
-  std::string url;      // the handshake request's target
   value auth;           // the client's `auth` option (an object) or null
   uint64_t issued_ms = 0;
   bool secure = false;
   // A header's value (name in any case), or empty.
   std::string_view header(std::string_view name) const noexcept { return headers.get(name); }
-  // The raw query string of `url` (after the '?').
+  // The handshake request's target (kept in the header block: one allocation for both).
+  std::string_view url() const noexcept { return headers.target(); }
+  // The raw query string of url() (after the '?').
   std::string_view query() const noexcept;
 };
 
@@ -156,7 +157,7 @@ class broadcast {
 
 class socket {
  public:
-  const std::string& id() const noexcept;
+  std::string_view id() const noexcept;
   const std::string& nsp() const noexcept;  // the namespace it joined (a dynamic one's own name)
   const socketio::handshake& handshake() const noexcept;
   bool connected() const noexcept;

@@ -1,6 +1,7 @@
 #include "relay/header_list.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace relay {
 namespace {
@@ -45,6 +46,12 @@ void header_list::add(std::string_view name, std::string_view value) {
   put_length(block_, value.size());
   block_.append(value);
   ++count_;
+}
+
+void header_list::set_target(std::string_view target) {
+  target = target.substr(0, UINT32_MAX);
+  block_.replace(0, target_size_, target);
+  target_size_ = static_cast<uint32_t>(target.size());
 }
 
 std::string_view header_list::get(std::string_view name) const noexcept {

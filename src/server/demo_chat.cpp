@@ -52,7 +52,7 @@ void install_demo_chat(socketio::server& io) {
     if (const json::value* n = s.handshake().auth.find("name"); n != nullptr && n->is_string()) {
       name = trimmed(n->as_string(), kMaxName);
     }
-    if (name.empty()) name = "guest-" + s.id().substr(0, 4);
+    if (name.empty()) name = "guest-" + std::string(s.id().substr(0, 4));
     s.data() = json::object{{"name", name}, {"room", "lobby"}};
     s.join("lobby");
     s.emit("welcome", {json::object{{"id", s.id()}, {"name", name}, {"room", "lobby"}}});

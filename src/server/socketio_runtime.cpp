@@ -86,8 +86,8 @@ void loop_runtime::finish_broadcast_ack(broadcast_ack_state& st, std::optional<s
 // --- socket_state ---------------------------------------------------------------------------
 
 socket_state::socket_state(loop_runtime& rt, client_state& c, namespace_config& cfg,
-                           const std::string& name, std::string sid)
-    : runtime(rt), client(&c), config(cfg), nsp(name), id(std::move(sid)) {}
+                           const std::string& name, std::string_view sid)
+    : runtime(rt), client(&c), config(cfg), nsp(name), id(sid) {}
 
 socket_state::~socket_state() = default;
 
@@ -120,20 +120,20 @@ void socket_state::send_encoded(const encoded_packet& p, bool compress) {
 
 event_handler* socket_state::find_handler(std::string_view event) {
   for (auto& [name, h] : handlers) {
-    if (name == event) return &h;
+    if (*name == event) return &h;
   }
   return nullptr;
 }
 
 bool socket_state::in_room(std::string_view room) const noexcept {
-  if (room == id) return in_own_room;
+  if (room == id.view()) return in_own_room;
   return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
 }
 
 std::vector<std::string> socket_state::all_rooms() const {
   std::vector<std::string> all;
   all.reserve(rooms.size() + 1);
-  if (in_own_room) all.push_back(id);
+  if (in_own_room) all.push_back(id.str());
   all.insert(all.end(), rooms.begin(), rooms.end());
   return all;
 }
@@ -150,7 +150,7 @@ std::unique_ptr<pending_ack> socket_state::take_ack(uint64_t ack_id) {
 }
 
 void socket_state::join(const std::string& room) {
-  if (room == id) {
+  if (room == id.view()) {
     in_own_room = true;  // served by the member index
     return;
   }
@@ -160,7 +160,7 @@ void socket_state::join(const std::string& room) {
 }
 
 void socket_state::leave(std::string_view room) {
-  if (room == id) {
+  if (room == id.view()) {
     in_own_room = false;
     return;
   }
@@ -196,7 +196,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
       std::find(std::begin(kRecoverable), std::end(kRecoverable), reason) !=
           std::end(kRecoverable)) {
     persisted_session ps;
-    ps.sid = id;
+    ps.sid = id.str();
     ps.pid = recovery ? recovery->pid : std::string();
     ps.nsp = nsp;
     if (config.matches) ps.parent = &config;  // a dynamic parent's child
@@ -214,7 +214,9 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   if (was_connected) {
     socket s(*this);
     const std::string why(reason);
-    for (auto& h : on_disconnect) h(s, why);
+    if (extras) {
+      for (auto& h : extras->on_disconnect) h(s, why);
+    }
   }
 }
 
@@ -252,13 +254,13 @@ void socket_state::finish_connect() {
   connected = true;
   std::vector<std::string> old_rooms;
   old_rooms.swap(rooms);
-  join(id);
+  in_own_room = true;  // its own id room, served by the member index
   for (const std::string& r : old_rooms) join(r);
   runtime.add_member(nsp, "", this);
   packet p;
   p.type = packet_type::connect;
   p.nsp = nsp;
-  json::object body{{"sid", id}};
+  json::object body{{"sid", id.view()}};
   if (recovery) body.emplace_back("pid", recovery->pid);
   p.data = value(std::move(body));
   send(p);
@@ -501,7 +503,6 @@ void loop_runtime::on_open(engineio::session& s) {
   auto* c = new client_state(*this, s);
   engineio::handshake_info info = s.take_handshake();
   c->hs.headers = std::move(info.headers);
-  c->hs.url = std::move(info.url);
   c->hs.issued_ms = info.issued_ms;
   c->hs.secure = info.secure;
   s.user_data = c;
@@ -612,16 +613,17 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   if (c.hs.auth == auth) {
     s->hs = &c.hs;
   } else {
-    s->own_hs = std::make_unique<socketio::handshake>(c.hs);
-    s->own_hs->auth = std::move(auth);
-    s->hs = s->own_hs.get();
+    auto& own = s->rare().own_hs;
+    own = std::make_unique<socketio::handshake>(c.hs);
+    own->auth = std::move(auth);
+    s->hs = own.get();
   }
   c.sockets.push_back(s);
   if (restored) {
     s->recovered = true;
     s->rooms = std::move(restored->session.rooms);  // re-joined by finish_connect
     if (!restored->session.data.is_null()) {
-      s->data = std::make_unique<value>(std::move(restored->session.data));
+      s->rare().data = std::move(restored->session.data);
     }
     s->recovery->missed = std::move(restored->missed);
     if (server_.options().recovery.skip_middlewares) {

@@ -82,7 +82,7 @@ inline constexpr size_t kVolatileHighWater = 64 * 1024;
 
 struct socket_state : std::enable_shared_from_this<socket_state> {
   socket_state(loop_runtime& rt, client_state& client, namespace_config& config,
-               const std::string& nsp, std::string id);
+               const std::string& nsp, std::string_view id);
   ~socket_state();
 
   loop_runtime& runtime;
@@ -91,23 +91,27 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // This socket's namespace (a dynamic parent's child: not config.name): the key of the loop's
   // member index, which lives as long as the loop.
   const std::string& nsp;
-  std::string id;
+  engineio::inline_id id;
   // The connection's handshake (its client's) when their auth payloads are equal, the usual
-  // case: one copy of the headers per connection; else its own copy, in own_hs.
+  // case: one copy of the headers per connection; else its own copy, in extras.
   const socketio::handshake* hs = nullptr;
-  std::unique_ptr<socketio::handshake> own_hs;
-  // The application's socket.data, allocated when first used (most sockets never do).
-  std::unique_ptr<value> data;
-  value& data_ref() {
-    if (!data) data = std::make_unique<value>();
-    return *data;
+  // What most sockets never use, allocated on first use (an idle fleet pays one pointer).
+  struct rare_state {
+    std::unique_ptr<socketio::handshake> own_hs;
+    value data;  // the application's socket.data
+    std::vector<disconnect_handler> on_disconnect;
+  };
+  std::unique_ptr<rare_state> extras;
+  rare_state& rare() {
+    if (!extras) extras = std::make_unique<rare_state>();
+    return *extras;
   }
-  value data_copy() const { return data ? *data : value(); }
+  value data_copy() const { return extras ? extras->data : value(); }
   // The rooms it joined besides its own id room (see in_own_room).
   std::vector<std::string> rooms;
-  // A handful per socket: flat lists are smaller than hash maps and as fast to search.
-  std::vector<std::pair<std::string, event_handler>> handlers;
-  std::vector<disconnect_handler> on_disconnect;
+  // A handful per socket: flat lists are smaller than hash maps and as fast to search. Event
+  // names are interned per loop (loop_runtime::intern_event): most sockets register the same.
+  std::vector<std::pair<const std::string*, event_handler>> handlers;
   std::vector<std::unique_ptr<pending_ack>> acks;
   // Connection state recovery's extras, allocated only when recovery is on.
   struct recovery_state {
@@ -242,9 +246,9 @@ class loop_runtime final : public engineio::engine_handler {
     size_t operator()(std::string_view id) const noexcept {
       return std::hash<std::string_view>()(id);
     }
-    size_t operator()(const socket_state* s) const noexcept { return (*this)(s->id); }
+    size_t operator()(const socket_state* s) const noexcept { return (*this)(s->id.view()); }
     static std::string_view key(std::string_view id) noexcept { return id; }
-    static std::string_view key(const socket_state* s) noexcept { return s->id; }
+    static std::string_view key(const socket_state* s) noexcept { return s->id.view(); }
     template <class A, class B>
     bool operator()(const A& a, const B& b) const noexcept {
       return key(a) == key(b);
@@ -254,12 +258,18 @@ class loop_runtime final : public engineio::engine_handler {
   std::unordered_map<std::string, member_index> members_;
 
  public:
+  // One stored copy of an event name that handlers are registered for. Names come from the
+  // application's code, not from clients, so the set stays small; it lives as long as the loop.
+  const std::string* intern_event(std::string name) {
+    return &*event_names_.insert(std::move(name)).first;
+  }
   // The namespace's name as the member index keeps it (sockets refer to it).
   const std::string& intern_namespace(const std::string& nsp) {
     return members_.try_emplace(nsp).first->first;
   }
 
  private:
+  std::unordered_set<std::string> event_names_;
   // Broadcast acks this loop collects, kept until answered or timed out.
   std::unordered_map<broadcast_ack_state*, std::shared_ptr<broadcast_ack_state>> broadcast_acks_;
 };

@@ -144,8 +144,9 @@ void server_impl::stop() {
 // --- public API -------------------------------------------------------------------------------
 
 std::string_view handshake::query() const noexcept {
-  const size_t q = url.find('?');
-  return q == std::string::npos ? std::string_view() : std::string_view(url).substr(q + 1);
+  const std::string_view target = url();
+  const size_t q = target.find('?');
+  return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
 }
 
 void ack::operator()(args reply) const {
@@ -161,23 +162,25 @@ void ack::operator()(args reply) const {
   s->send(p);
 }
 
-const std::string& socket::id() const noexcept { return st_->id; }
+std::string_view socket::id() const noexcept { return st_->id; }
 const std::string& socket::nsp() const noexcept { return st_->nsp; }
 const socketio::handshake& socket::handshake() const noexcept { return *st_->hs; }
 bool socket::connected() const noexcept { return st_->connected; }
 bool socket::recovered() const noexcept { return st_->recovered; }
 std::vector<std::string> socket::rooms() const { return st_->all_rooms(); }
-value& socket::data() { return st_->data_ref(); }
+value& socket::data() { return st_->rare().data; }
 
 void socket::on(std::string event, event_handler h) {
   if (event_handler* existing = st_->find_handler(event)) {
     *existing = std::move(h);
   } else {
-    st_->handlers.emplace_back(std::move(event), std::move(h));
+    st_->handlers.emplace_back(st_->runtime.intern_event(std::move(event)), std::move(h));
   }
 }
 
-void socket::on_disconnect(disconnect_handler h) { st_->on_disconnect.push_back(std::move(h)); }
+void socket::on_disconnect(disconnect_handler h) {
+  st_->rare().on_disconnect.push_back(std::move(h));
+}
 
 namespace {
 // For the recovery buffer's expiry, from any thread (broadcasts may come from outside loops).
@@ -207,7 +210,7 @@ void socket::emit(std::string_view event, args a) {
     p.type = packet_type::event;
     p.nsp = st_->nsp;
     p.data = event_data(event, std::move(a));
-    store->store(st_->nsp, {st_->id}, {}, *p.data, wall_ms());
+    store->store(st_->nsp, {st_->id.str()}, {}, *p.data, wall_ms());
     st_->send(p, compress);
     return;
   }
@@ -252,7 +255,7 @@ std::shared_ptr<detail::broadcast_spec> spec_for(detail::socket_state& s) {
   spec->server = &s.runtime.server();
   spec->nsp = s.nsp;
   spec->origin_loop = s.runtime.index();
-  spec->except.push_back(s.id);  // socket.to(...) / socket.broadcast leave the sender out
+  spec->except.push_back(s.id.str());  // socket.to(...) / socket.broadcast leave the sender out
   return spec;
 }
 }  // namespace
@@ -382,7 +385,7 @@ void broadcast::fetch_sockets(fetch_callback cb) const {
       [spec](detail::loop_runtime& rt) {
         std::vector<socket_info> found;
         rt.for_each_target(*spec, [&](detail::socket_state& s) {
-          if (s.connected) found.push_back({s.id, s.nsp, *s.hs, s.all_rooms(), s.data_copy()});
+          if (s.connected) found.push_back({s.id.str(), s.nsp, *s.hs, s.all_rooms(), s.data_copy()});
         });
         return found;
       },

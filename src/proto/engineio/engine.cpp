@@ -96,9 +96,9 @@ void engine::reject(http::http_session& http, handshake_error e, const std::stri
 handshake_info engine::capture_handshake(const http::request& req,
                                          const http::http_session& http) const {
   handshake_info info;
+  info.headers.set_target(req.target);
   for (const http::header_field& f : req.headers) info.headers.add(f.name, f.value);
   info.headers.shrink_to_fit();
-  info.url = std::string(req.target);
   info.secure = http.is_tls();
   info.issued_ms = loop_.now_ms();
   return info;

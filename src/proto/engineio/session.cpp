@@ -15,10 +15,10 @@ std::string_view as_chars(std::span<const uint8_t> b) {
 
 }  // namespace
 
-session::session(engine& owner, std::string sid, transport_kind transport, handshake_info handshake)
+session::session(engine& owner, std::string_view sid, transport_kind transport, handshake_info handshake)
     : core::timer(&session::on_timer),
       engine_(owner),
-      sid_(std::move(sid)),
+      sid_(sid),
       handshake_(std::make_unique<handshake_info>(std::move(handshake))),
       transport_(transport) {
   if (transport == transport_kind::polling) polling();

@@ -20,6 +20,7 @@
 #include "http/http_session.hpp"
 #include "proto/engineio/packet.hpp"
 #include "proto/engineio/query.hpp"
+#include "proto/engineio/sid.hpp"
 #include "relay/header_list.hpp"
 #include "ws/websocket.hpp"
 
@@ -29,8 +30,7 @@ class engine;
 
 // What the upper layer keeps of the handshake request (Socket.IO's socket.handshake).
 struct handshake_info {
-  header_list headers;  // names lower-cased
-  std::string url;      // request target of the handshake (its query: after the '?')
+  header_list headers;  // names lower-cased; the target is the handshake's URL
   uint64_t issued_ms = 0;
   bool secure = false;
 };
@@ -39,10 +39,10 @@ class session final : public core::deferred_deletable,
                       private core::timer,
                       private http::held_request_owner {
  public:
-  session(engine& owner, std::string sid, transport_kind transport, handshake_info handshake);
+  session(engine& owner, std::string_view sid, transport_kind transport, handshake_info handshake);
   ~session() override;
 
-  const std::string& sid() const noexcept { return sid_; }
+  std::string_view sid() const noexcept { return sid_; }
   transport_kind transport() const noexcept { return transport_; }
   bool upgrading() const noexcept { return probe_ != nullptr; }
   bool closed() const noexcept { return state_ == state::closed; }
@@ -141,7 +141,7 @@ class session final : public core::deferred_deletable,
   bool queue_empty() const noexcept { return polling_ == nullptr || polling_->queue.empty(); }
 
   engine& engine_;
-  std::string sid_;
+  inline_id sid_;
   std::unique_ptr<handshake_info> handshake_;  // until the upper layer takes it
   std::unique_ptr<polling_state> polling_;
   ws::websocket* ws_ = nullptr;     // the WebSocket transport

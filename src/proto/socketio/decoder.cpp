@@ -150,13 +150,15 @@ tl::expected<packet, decode_error> parse_text(std::string_view text, size_t& att
 
 }  // namespace
 
+const decoder_options decoder::kDefaultOptions{};
+
 decoder::result decoder::feed_text(std::string_view text) {
   if (pending_) {
     reset();
     return fail(decode_errc::unexpected_text);
   }
   size_t attachments = 0;
-  auto p = parse_text(text, attachments, options_);
+  auto p = parse_text(text, attachments, *options_);
   if (!p) return tl::unexpected(p.error());
   if (attachments == 0) return std::optional<packet>(std::move(*p));
   // socket.io-parser hands binary packets out as EVENT / ACK.

@@ -37,7 +37,11 @@ class decoder {
   // A packet when one is complete, nullopt while attachments are awaited.
   using result = tl::expected<std::optional<packet>, decode_error>;
 
-  explicit decoder(decoder_options options = {}) noexcept : options_(options) {}
+  // The options are referenced, not copied (one decoder lives per connection): they must
+  // outlive the decoder.
+  decoder() noexcept : options_(&kDefaultOptions) {}
+  explicit decoder(const decoder_options& options) noexcept : options_(&options) {}
+  explicit decoder(decoder_options&&) = delete;
 
   // One Engine.IO text message (without the Engine.IO "4" type byte).
   result feed_text(std::string_view text);
@@ -57,7 +61,8 @@ class decoder {
     size_t expected = 0;
     std::vector<json::binary_ptr> attachments;
   };
-  decoder_options options_;
+  static const decoder_options kDefaultOptions;
+  const decoder_options* options_;
   std::unique_ptr<partial> pending_;
 };
 

@@ -46,5 +46,24 @@ TEST(HeaderList, LongFieldsAndCopies) {
   EXPECT_EQ(copy.get(std::string(300, 'N')), mid);
 }
 
+TEST(HeaderList, TargetRidesAheadOfTheFields) {
+  header_list h;
+  EXPECT_EQ(h.target(), "");
+  h.add("Host", "a");
+  h.set_target("/socket.io/?EIO=4&transport=websocket");  // after a field: still in front
+  h.add("X-Two", "b");
+  EXPECT_EQ(h.target(), "/socket.io/?EIO=4&transport=websocket");
+  std::vector<header_list::value_type> all(h.begin(), h.end());
+  const std::vector<header_list::value_type> want{{"host", "a"}, {"x-two", "b"}};
+  EXPECT_EQ(all, want);
+  h.set_target("/x");  // replaced, fields intact
+  EXPECT_EQ(h.target(), "/x");
+  EXPECT_EQ(h.get("x-two"), "b");
+  EXPECT_EQ(h.size(), 2u);
+  header_list copy = h;
+  EXPECT_EQ(copy.target(), "/x");
+  EXPECT_EQ(copy.get("host"), "a");
+}
+
 }  // namespace
 }  // namespace relay
