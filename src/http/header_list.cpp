@@ -2,15 +2,19 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
 
 namespace relay {
 namespace {
 
 char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-void put_length(std::string& out, size_t n) {
-  out.push_back(static_cast<char>(n & 0xff));
-  out.push_back(static_cast<char>((n >> 8) & 0xff));
+void put_length(char* out, size_t n) {
+  out[0] = static_cast<char>(n & 0xff);
+  out[1] = static_cast<char>((n >> 8) & 0xff);
 }
 
 size_t get_length(const char* p) {
@@ -34,24 +38,77 @@ header_list::iterator& header_list::iterator::operator++() noexcept {
   return *this;
 }
 
+header_list::header_list(const header_list& other) {
+  if (other.block_ == nullptr) return;
+  const size_t n = sizeof(head) + other.block_->size;
+  block_ = static_cast<head*>(std::malloc(n));
+  if (block_ == nullptr) throw std::bad_alloc();
+  std::memcpy(block_, other.block_, n);
+  block_->capacity = other.block_->size;
+}
+
+header_list::~header_list() { std::free(block_); }
+
+char* header_list::grow(size_t n) {
+  const size_t used = block_ ? block_->size : 0;
+  const size_t capacity = block_ ? block_->capacity : 0;
+  if (used + n > UINT32_MAX) throw std::length_error("header_list too large");
+  if (capacity - used < n) {
+    const size_t want = std::max<size_t>({used + n, capacity * 2, 64});
+    const size_t cap = std::min<size_t>(want, UINT32_MAX);
+    auto* b = static_cast<head*>(std::realloc(block_, sizeof(head) + cap));
+    if (b == nullptr) throw std::bad_alloc();
+    if (block_ == nullptr) *b = head{0, 0, 0, 0};
+    block_ = b;
+    block_->capacity = static_cast<uint32_t>(cap);
+  }
+  char* at = bytes() + block_->size;
+  block_->size = static_cast<uint32_t>(used + n);
+  return at;
+}
+
+void header_list::reserve(size_t n) {
+  const size_t used = block_ ? block_->size : 0;
+  if (block_ != nullptr && block_->capacity >= n) return;
+  if (n > UINT32_MAX) throw std::length_error("header_list too large");
+  auto* b = static_cast<head*>(std::realloc(block_, sizeof(head) + n));
+  if (b == nullptr) throw std::bad_alloc();
+  if (block_ == nullptr) *b = head{0, 0, 0, 0};
+  block_ = b;
+  block_->size = static_cast<uint32_t>(used);
+  block_->capacity = static_cast<uint32_t>(n);
+}
+
+void header_list::shrink_to_fit() {
+  if (block_ == nullptr || block_->capacity == block_->size) return;
+  if (auto* b = static_cast<head*>(std::realloc(block_, sizeof(head) + block_->size))) {
+    block_ = b;
+    block_->capacity = block_->size;
+  }
+}
+
 void header_list::add(std::string_view name, std::string_view value) {
   constexpr size_t kMax = 0xffff;
   name = name.substr(0, kMax);
   value = value.substr(0, kMax);
-  put_length(block_, name.size());
-  const size_t at = block_.size();
-  block_.append(name);
-  std::transform(block_.begin() + static_cast<std::ptrdiff_t>(at), block_.end(),
-                 block_.begin() + static_cast<std::ptrdiff_t>(at), ascii_lower);
-  put_length(block_, value.size());
-  block_.append(value);
-  ++count_;
+  char* p = grow(4 + name.size() + value.size());
+  put_length(p, name.size());
+  std::transform(name.begin(), name.end(), p + 2, ascii_lower);
+  put_length(p + 2 + name.size(), value.size());
+  std::memcpy(p + 4 + name.size(), value.data(), value.size());
+  ++block_->count;
 }
 
 void header_list::set_target(std::string_view target) {
-  target = target.substr(0, UINT32_MAX);
-  block_.replace(0, target_size_, target);
-  target_size_ = static_cast<uint32_t>(target.size());
+  if (block_ == nullptr && target.empty()) return;
+  const size_t old = block_ ? block_->target_size : 0;
+  if (target.size() > old) grow(target.size() - old);
+  char* b = bytes();
+  const size_t fields = block_->size - (target.size() > old ? target.size() - old : 0) - old;
+  std::memmove(b + target.size(), b + old, fields);
+  std::memcpy(b, target.data(), target.size());
+  block_->size = static_cast<uint32_t>(target.size() + fields);
+  block_->target_size = static_cast<uint32_t>(target.size());
 }
 
 std::string_view header_list::get(std::string_view name) const noexcept {

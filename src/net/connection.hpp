@@ -35,8 +35,8 @@ enum class close_reason : uint8_t {
 };
 
 struct socket_options {
-  size_t high_water = 256 * 1024;  // above this many queued bytes, stop reading from the peer
-  size_t low_water = 32 * 1024;    // resume reading below this
+  uint32_t high_water = 256 * 1024;  // above this many queued bytes, stop reading from the peer
+  uint32_t low_water = 32 * 1024;    // resume reading below this (both < 4 GiB)
 };
 
 class connection : public core::io_handler,

@@ -139,6 +139,8 @@ std::vector<std::string> socket_state::all_rooms() const {
 }
 
 std::unique_ptr<pending_ack> socket_state::take_ack(uint64_t ack_id) {
+  if (!extras) return nullptr;
+  auto& acks = extras->acks;
   for (auto it = acks.begin(); it != acks.end(); ++it) {
     if ((*it)->id == ack_id) {
       std::unique_ptr<pending_ack> found = std::move(*it);
@@ -197,7 +199,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
           std::end(kRecoverable)) {
     persisted_session ps;
     ps.sid = id.str();
-    ps.pid = recovery ? recovery->pid : std::string();
+    ps.pid = recovery() ? recovery()->pid : std::string();
     ps.nsp = nsp;
     if (config.matches) ps.parent = &config;  // a dynamic parent's child
     ps.rooms = all_rooms();
@@ -207,7 +209,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   leave_all();
   if (was_connected) runtime.remove_member(nsp, "", this);  // the namespace's member list
   // Pending acks die with the socket, without calling back (Node drops them too).
-  acks.clear();
+  if (extras) extras->acks.clear();
   client = nullptr;
   std::erase_if(c->sockets,
                 [this](const std::shared_ptr<socket_state>& s) { return s.get() == this; });
@@ -261,6 +263,7 @@ void socket_state::finish_connect() {
   p.type = packet_type::connect;
   p.nsp = nsp;
   json::object body{{"sid", id.view()}};
+  recovery_state* const recovery = this->recovery();
   if (recovery) body.emplace_back("pid", recovery->pid);
   p.data = value(std::move(body));
   send(p);
@@ -488,7 +491,7 @@ void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_pac
     // The reply travels to the home loop; a socket that never answers just keeps its entry
     // until it goes (the home's deadline does not wait for it).
     if (auto old = s.take_ack(id)) core::timer_wheel::cancel(*old);
-    s.acks.push_back(std::make_unique<pending_ack>(
+    s.rare().acks.push_back(std::make_unique<pending_ack>(
         &s, id, [acks](socket&, std::optional<std::string> err, args reply) {
           if (err) return;
           acks->home_loop.post([acks, reply = std::move(reply)]() mutable {
@@ -601,8 +604,8 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
       *this, c, *cfg, intern_namespace(p.nsp),
       restored ? restored->session.sid : engineio::generate_sid());
   if (store != nullptr) {
-    s->recovery = std::make_unique<socket_state::recovery_state>();
-    s->recovery->pid = restored ? restored->session.pid : engineio::generate_sid();
+    s->rare().recovery = std::make_unique<socket_state::recovery_state>();
+    s->recovery()->pid = restored ? restored->session.pid : engineio::generate_sid();
   }
   // Node: socket.handshake.auth is {} when the client gave none.
   value auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
@@ -625,7 +628,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     if (!restored->session.data.is_null()) {
       s->rare().data = std::move(restored->session.data);
     }
-    s->recovery->missed = std::move(restored->missed);
+    s->recovery()->missed = std::move(restored->missed);
     if (server_.options().recovery.skip_middlewares) {
       s->middleware_index = static_cast<uint16_t>(cfg->middlewares.size());
     }

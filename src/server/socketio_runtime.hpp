@@ -95,30 +95,31 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // The connection's handshake (its client's) when their auth payloads are equal, the usual
   // case: one copy of the headers per connection; else its own copy, in extras.
   const socketio::handshake* hs = nullptr;
-  // What most sockets never use, allocated on first use (an idle fleet pays one pointer).
+  // Connection state recovery's extras (when recovery is on).
+  struct recovery_state {
+    std::string pid;                  // private id, sent in the CONNECT answer
+    std::vector<json::value> missed;  // replayed right after CONNECT
+  };
+  // What an idle socket does not use, allocated on first use: an idle fleet pays one pointer.
   struct rare_state {
     std::unique_ptr<socketio::handshake> own_hs;
     value data;  // the application's socket.data
     std::vector<disconnect_handler> on_disconnect;
+    std::vector<std::unique_ptr<pending_ack>> acks;  // emitted with an ack, awaiting it
+    std::unique_ptr<recovery_state> recovery;        // allocated only when recovery is on
   };
   std::unique_ptr<rare_state> extras;
   rare_state& rare() {
     if (!extras) extras = std::make_unique<rare_state>();
     return *extras;
   }
+  recovery_state* recovery() const noexcept { return extras ? extras->recovery.get() : nullptr; }
   value data_copy() const { return extras ? extras->data : value(); }
   // The rooms it joined besides its own id room (see in_own_room).
   std::vector<std::string> rooms;
   // A handful per socket: flat lists are smaller than hash maps and as fast to search. Event
   // names are interned per loop (loop_runtime::intern_event): most sockets register the same.
   std::vector<std::pair<const std::string*, event_handler>> handlers;
-  std::vector<std::unique_ptr<pending_ack>> acks;
-  // Connection state recovery's extras, allocated only when recovery is on.
-  struct recovery_state {
-    std::string pid;                  // private id, sent in the CONNECT answer
-    std::vector<json::value> missed;  // replayed right after CONNECT
-  };
-  std::unique_ptr<recovery_state> recovery;
   uint16_t middleware_index = 0;
   bool connected = false;
   bool recovered = false;

@@ -237,7 +237,7 @@ void socket::emit_with_ack(std::string_view event, args a, ack_callback cb, uint
     core::event_loop& loop = st_->runtime.loop();
     loop.timers().schedule(*pa, loop.now_ms() + timeout_ms);
   }
-  st_->acks.push_back(std::move(pa));
+  st_->rare().acks.push_back(std::move(pa));
   packet p;
   p.type = packet_type::event;
   p.nsp = st_->nsp;

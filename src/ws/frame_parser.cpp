@@ -125,7 +125,7 @@ bool frame_parser::idle() const noexcept { return state_ == nullptr; }
 
 bool frame_parser::fail(close_code code, std::string_view reason) noexcept {
   status_ = kFailed;
-  error_ = {code, reason};
+  error_.reset(new (std::nothrow) parse_error{code, reason});
   state_.reset();
   return false;
 }
@@ -223,7 +223,7 @@ bool frame_parser::decode_header(const uint8_t* h, frame_head& head) noexcept {
 }
 
 const parse_error* frame_parser::feed(std::span<uint8_t> input, frame_handler& handler) {
-  if (status_ != kOk) return status_ == kFailed ? &error_ : nullptr;
+  if (status_ != kOk) return status_ == kFailed ? failure() : nullptr;
   uint8_t* p = input.data();
   uint8_t* const end = p + input.size();
   while (p != end) {
@@ -249,7 +249,13 @@ const parse_error* frame_parser::feed(std::span<uint8_t> input, frame_handler& h
     }
     if (p == nullptr) break;  // failed, closed or stopped by the handler
   }
-  return status_ == kFailed ? &error_ : nullptr;
+  return status_ == kFailed ? failure() : nullptr;
+}
+
+const parse_error* frame_parser::failure() const noexcept {
+  // Out of memory while failing: still an error, with a generic reason.
+  static const parse_error kInternal{close_code::internal_error, "internal error"};
+  return error_ ? error_.get() : &kInternal;
 }
 
 uint8_t* frame_parser::continue_header(uint8_t* p, uint8_t* end, frame_handler& handler) {

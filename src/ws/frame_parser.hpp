@@ -44,8 +44,8 @@ namespace relay::ws {
 enum class role : uint8_t { server, client };
 
 struct parser_options {
-  role side = role::server;
   uint64_t max_message_size = 16 * 1024 * 1024;
+  role side = role::server;
   bool allow_compressed = false;  // permessage-deflate negotiated: RSV1 allowed on first frame
 };
 
@@ -90,6 +90,7 @@ class frame_parser {
   struct frame_head;  // one decoded header
 
   bool fail(close_code code, std::string_view reason) noexcept;
+  const parse_error* failure() const noexcept;
   bool ensure_state() noexcept;
   void release_if_idle() noexcept;
   bool check_start(uint8_t b0, uint8_t b1) noexcept;
@@ -103,7 +104,8 @@ class frame_parser {
   parser_options options_;
   std::unique_ptr<state> state_;  // allocated only while a frame/message is in progress
   uint8_t status_ = 0;            // ok / closed / stopped (a handler said stop) / failed
-  parse_error error_{close_code::normal, {}};
+  // Set once failed. Allocated then: every idle connection holds a parser, few ever fail.
+  std::unique_ptr<parse_error> error_;
 };
 
 }  // namespace relay::ws

@@ -39,7 +39,9 @@ websocket::websocket(core::event_loop& loop, behavior& app, const websocket_opti
       app_(&app),
       options_(&options),
       stats_(stats),
-      parser_(parser_options{role::server, options.max_message_size, deflate.has_value()}) {
+      parser_(parser_options{.max_message_size = options.max_message_size,
+                             .side = role::server,
+                             .allow_compressed = deflate.has_value()}) {
   if (deflate) deflate_ = std::make_unique<deflate_state>(*deflate, options.deflate);
 }
 

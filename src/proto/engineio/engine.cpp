@@ -96,6 +96,12 @@ void engine::reject(http::http_session& http, handshake_error e, const std::stri
 handshake_info engine::capture_handshake(const http::request& req,
                                          const http::http_session& http) const {
   handshake_info info;
+  // Sized exactly up front: one block, no slack, no reallocation holes.
+  size_t bytes = req.target.size();
+  for (const http::header_field& f : req.headers) {
+    bytes += 4 + std::min<size_t>(f.name.size(), 0xffff) + std::min<size_t>(f.value.size(), 0xffff);
+  }
+  info.headers.reserve(bytes);
   info.headers.set_target(req.target);
   for (const http::header_field& f : req.headers) info.headers.add(f.name, f.value);
   info.headers.shrink_to_fit();
