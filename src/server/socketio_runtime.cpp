@@ -310,14 +310,9 @@ void socket_state::on_ack(packet& p) {
 
 // --- client_state ---------------------------------------------------------------------------
 
-client_state::client_state(loop_runtime& rt, engineio::session& s)
-    : core::timer([](core::timer& t) {
-        // connectTimeout: a session that joined no namespace in time is closed.
-        auto& self = static_cast<client_state&>(t);
-        if (self.sockets.empty() && self.session != nullptr) self.session->close("forced close");
-      }),
-      runtime(rt),
-      session(&s) {}
+client_state::client_state(loop_runtime& rt, engineio::session& s) : runtime(rt), session(&s) {}
+
+client_state::~client_state() { runtime.stop_waiting(*this); }
 
 std::shared_ptr<socket_state>* client_state::find_socket(std::string_view nsp) {
   for (auto& s : sockets) {
@@ -329,7 +324,44 @@ std::shared_ptr<socket_state>* client_state::find_socket(std::string_view nsp) {
 // --- loop_runtime ---------------------------------------------------------------------------
 
 loop_runtime::loop_runtime(server_impl& server, unsigned index, core::event_loop& loop)
-    : server_(server), index_(index), loop_(loop) {}
+    : server_(server),
+      index_(index),
+      loop_(loop) {}
+
+void loop_runtime::start_waiting(client_state& c) {
+  c.waiting = true;
+  c.waiting_prev = waiting_tail_;
+  c.waiting_next = nullptr;
+  if (waiting_tail_ != nullptr) {
+    waiting_tail_->waiting_next = &c;
+  } else {
+    waiting_head_ = &c;
+    loop_.timers().schedule(connect_timer_, c.hs.issued_ms + server_.options().connect_timeout_ms);
+  }
+  waiting_tail_ = &c;
+}
+
+void loop_runtime::stop_waiting(client_state& c) noexcept {
+  if (!c.waiting) return;
+  c.waiting = false;
+  (c.waiting_prev != nullptr ? c.waiting_prev->waiting_next : waiting_head_) = c.waiting_next;
+  (c.waiting_next != nullptr ? c.waiting_next->waiting_prev : waiting_tail_) = c.waiting_prev;
+  c.waiting_prev = c.waiting_next = nullptr;
+  // The timer stays set for the old head; expire_waiting finds nothing due and re-arms.
+}
+
+void loop_runtime::expire_waiting() {
+  const uint64_t timeout = server_.options().connect_timeout_ms;
+  const uint64_t now = loop_.now_ms();
+  while (waiting_head_ != nullptr && waiting_head_->hs.issued_ms + timeout <= now) {
+    client_state& c = *waiting_head_;
+    stop_waiting(c);
+    if (c.sockets.empty() && c.session != nullptr) c.session->close("forced close");
+  }
+  if (waiting_head_ != nullptr) {
+    loop_.timers().schedule(connect_timer_, waiting_head_->hs.issued_ms + timeout);
+  }
+}
 
 loop_runtime::~loop_runtime() {
   // Pending broadcast acks may still be held by other loops' sockets: unschedule them from this
@@ -338,6 +370,7 @@ loop_runtime::~loop_runtime() {
     st->finished = true;
     core::timer_wheel::cancel(*st);
   }
+  core::timer_wheel::cancel(connect_timer_);
   // Frees sessions; clients go with them (on_close is not called).
   engine_.reset();
   raw_.clear();
@@ -509,7 +542,7 @@ void loop_runtime::on_open(engineio::session& s) {
   c->hs.issued_ms = info.issued_ms;
   c->hs.secure = info.secure;
   s.user_data = c;
-  loop_.timers().schedule(*c, loop_.now_ms() + server_.options().connect_timeout_ms);
+  start_waiting(*c);
 }
 
 void loop_runtime::on_message(engineio::session& s, std::string_view text) {
@@ -588,7 +621,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     return;
   }
   if (c.find_socket(p.nsp) != nullptr) return;  // already connected there
-  core::timer_wheel::cancel(c);
+  stop_waiting(c);
   // Connection state recovery: {pid, offset} in the CONNECT payload of a reconnecting client.
   std::optional<restored_session> restored;
   recovery_store* store = server_.recovery();

@@ -156,8 +156,9 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   void on_ack(packet& p);
 };
 
-struct client_state : core::timer {
+struct client_state {
   client_state(loop_runtime& rt, engineio::session& s);
+  ~client_state();
   loop_runtime& runtime;
   engineio::session* session;
   decoder dec;
@@ -169,6 +170,10 @@ struct client_state : core::timer {
   // so a flat list.
   std::vector<std::shared_ptr<socket_state>> sockets;
   std::shared_ptr<socket_state>* find_socket(std::string_view nsp);
+  // In the loop's list of clients that have not asked to join a namespace yet (connectTimeout).
+  client_state* waiting_prev = nullptr;
+  client_state* waiting_next = nullptr;
+  bool waiting = false;
 };
 
 // A bare Engine.IO endpoint of one loop.
@@ -219,6 +224,10 @@ class loop_runtime final : public engineio::engine_handler {
 
   // room empty: the namespace's member index (by id); the socket's own id: nothing to do.
   void add_member(const std::string& nsp, const std::string& room, socket_state* s);
+  // connectTimeout: a client that asks to join no namespace in time is closed. Every client of
+  // a loop has the same timeout, so deadlines come in arrival order: one list, one timer.
+  void start_waiting(client_state& c);
+  void stop_waiting(client_state& c) noexcept;
   void remove_member(const std::string& nsp, const std::string& room, socket_state* s);
 
  private:
@@ -271,6 +280,17 @@ class loop_runtime final : public engineio::engine_handler {
 
  private:
   std::unordered_set<std::string> event_names_;
+  // Clients waiting for their first CONNECT, oldest first (see start_waiting).
+  client_state* waiting_head_ = nullptr;
+  client_state* waiting_tail_ = nullptr;
+  struct connect_timer : core::timer {
+    explicit connect_timer(loop_runtime& rt)
+        : core::timer([](core::timer& t) { static_cast<connect_timer&>(t).owner.expire_waiting(); }),
+          owner(rt) {}
+    loop_runtime& owner;
+  };
+  connect_timer connect_timer_{*this};
+  void expire_waiting();
   // Broadcast acks this loop collects, kept until answered or timed out.
   std::unordered_map<broadcast_ack_state*, std::shared_ptr<broadcast_ack_state>> broadcast_acks_;
 };

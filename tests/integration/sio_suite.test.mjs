@@ -12,6 +12,7 @@ import {
   T,
   initLongPollingSession,
   poll,
+  sleep,
   push,
   server,
   show,
@@ -241,6 +242,45 @@ describe('Socket.IO protocol', () => {
       const socket = await initSocketIOConnection();
       socket.send('42abc["message-with-ack",1,"2",{"3":[false]}]');
       await socket.close();
+    });
+  });
+
+  // Not in the official suite: connectTimeout measured on clients that keep answering pings, so
+  // only the timeout can close them, each at its own deadline.
+  describe('connectTimeout (relay)', () => {
+    const CONNECT_TIMEOUT = 1000;
+
+    // Opens a WebSocket session that answers every ping; `join` sends CONNECT for "/" at once.
+    async function pingAnswering(join) {
+      const c = new Client('EIO=4&transport=websocket');
+      await c.open();
+      c.openedAt = Date.now();
+      c.ws.on('message', (data) => {
+        if (data.toString() === '2') c.send('3');
+      });
+      await c.message();  // Engine.IO handshake
+      if (join) {
+        c.send('40');
+        checkConnectAnswer(await c.message(), '40');
+      }
+      return c;
+    }
+
+    test('closes each client that joins no namespace at its own deadline, and no other', async () => {
+      const first = await pingAnswering(false);
+      const joined = await pingAnswering(true);
+      await sleep(400);
+      const second = await pingAnswering(false);
+      await first.close(CONNECT_TIMEOUT + T);
+      const firstAfter = Date.now() - first.openedAt;
+      assert.ok(firstAfter >= CONNECT_TIMEOUT - 100, `first closed after ${firstAfter} ms`);
+      assert.equal(second.closed, null, 'the later client outlives the first one\'s deadline');
+      await second.close(CONNECT_TIMEOUT + T);
+      const secondAfter = Date.now() - second.openedAt;
+      assert.ok(secondAfter >= CONNECT_TIMEOUT - 100, `second closed after ${secondAfter} ms`);
+      await sleep(300);  // past both deadlines by a ping interval
+      assert.equal(joined.closed, null, `a joined client stays; ${joined.state()}`);
+      joined.end();
     });
   });
 });
