@@ -423,6 +423,7 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
   for (const std::string* nsp : names) {
     auto m = members_.find(*nsp);
     if (m == members_.end()) continue;
+    const member_index& members = m->second;
     if (spec.rooms.empty()) {
       targets.insert(targets.end(), m->second.begin(), m->second.end());
       continue;
@@ -430,8 +431,8 @@ void loop_runtime::for_each_target(const broadcast_spec& spec,
     auto n = rooms_.find(*nsp);
     for (const std::string& room : spec.rooms) {
       // A socket's own id room lives in the id index.
-      auto own = m->second.find(std::string_view(room));
-      if (own != m->second.end() && (*own)->in_own_room) add(*own);
+      socket_state* own = members.find(std::string_view(room));
+      if (own != nullptr && own->in_own_room) add(own);
       if (n == rooms_.end()) continue;
       auto r = n->second.find(room);
       if (r == n->second.end()) continue;

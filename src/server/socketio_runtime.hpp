@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/event_loop.hpp"
+#include "core/flat_ptr_set.hpp"
 #include "core/timer_wheel.hpp"
 #include "proto/engineio/engine.hpp"
 #include "proto/socketio/decoder.hpp"
@@ -247,24 +248,25 @@ class loop_runtime final : public engineio::engine_handler {
   std::unique_ptr<engineio::engine> engine_;
   std::vector<std::unique_ptr<raw_endpoint>> raw_;
   // namespace -> room -> members (this loop's), own id rooms excepted
-  std::unordered_map<std::string,
-                     std::unordered_map<std::string, std::unordered_set<socket_state*>>>
-      rooms_;
-  // namespace -> every connected socket of this loop, found by id
-  struct by_id {
-    using is_transparent = void;
-    size_t operator()(std::string_view id) const noexcept {
-      return std::hash<std::string_view>()(id);
-    }
-    size_t operator()(const socket_state* s) const noexcept { return (*this)(s->id.view()); }
-    static std::string_view key(std::string_view id) noexcept { return id; }
-    static std::string_view key(const socket_state* s) noexcept { return s->id.view(); }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      return key(a) == key(b);
+  struct by_address {
+    static const socket_state* key(const socket_state* s) noexcept { return s; }
+    static size_t hash(const socket_state* s) noexcept {
+      // Objects are 16-byte aligned and the set masks low bits: mix (murmur3's finalizer).
+      auto x = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(s));
+      x ^= x >> 33;
+      x *= 0xff51afd7ed558ccdULL;
+      x ^= x >> 33;
+      return static_cast<size_t>(x);
     }
   };
-  using member_index = std::unordered_set<socket_state*, by_id, by_id>;
+  using room_members = core::flat_ptr_set<socket_state, by_address>;
+  std::unordered_map<std::string, std::unordered_map<std::string, room_members>> rooms_;
+  // namespace -> every connected socket of this loop, found by id
+  struct by_id {
+    static std::string_view key(const socket_state* s) noexcept { return s->id.view(); }
+    static size_t hash(std::string_view id) noexcept { return std::hash<std::string_view>()(id); }
+  };
+  using member_index = core::flat_ptr_set<socket_state, by_id>;
   std::unordered_map<std::string, member_index> members_;
 
  public:

@@ -47,11 +47,12 @@ engine::engine(core::event_loop& loop, unsigned loop_index, const engine_options
 
 engine::~engine() {
   // Sessions still alive at destruction (forced stop): free them without callbacks.
-  for (session* s : sessions_) {
+  std::vector<session*> all(sessions_.begin(), sessions_.end());
+  sessions_.clear();
+  for (session* s : all) {
     s->user_data = nullptr;
     delete s;
   }
-  sessions_.clear();
   ws_conns_.for_each([](net::connection& c) { delete &c; });
 }
 
@@ -154,8 +155,8 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     handshake(http, req, rest, websocket, cors, q.b64);
     return;
   }
-  auto it = sessions_.find(q.sid());
-  if (it == sessions_.end()) {
+  session* found = sessions_.find(q.sid());
+  if (found == nullptr) {
     // The kernel spreads connections over loops: a poll or an upgrade may reach a loop other
     // than its session's. The sid says which; the connection moves there and is served anew.
     const int owner = sid_loop_index(q.sid());
@@ -167,7 +168,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     reject(http, handshake_error::unknown_sid, cors);
     return;
   }
-  session& s = **it;
+  session& s = *found;
   if (websocket) {
     // Upgrade from polling.
     if (s.transport() != transport_kind::polling || s.upgrading() || !options_->allow_upgrades) {

@@ -17,6 +17,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "core/flat_ptr_set.hpp"
 #include "http/router.hpp"
 #include "proto/engineio/handshake_error.hpp"
 #include "proto/engineio/session.hpp"
@@ -125,21 +126,12 @@ class engine final : private ws::behavior {
   engine_handler* handler_;
   engine_stats stats_;
   net::connection_list ws_conns_;
-  // Found by sid (a set, not a map from a copy of the sid: one small node per session).
+  // Found by sid, in an open-addressing set of pointers (no node per session).
   struct by_sid {
-    using is_transparent = void;
-    static std::string_view key(std::string_view sid) noexcept { return sid; }
     static std::string_view key(const session* s) noexcept;
-    template <class T>
-    size_t operator()(const T& k) const noexcept {
-      return std::hash<std::string_view>()(key(k));
-    }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const noexcept {
-      return key(a) == key(b);
-    }
+    static size_t hash(std::string_view sid) noexcept { return std::hash<std::string_view>()(sid); }
   };
-  std::unordered_set<session*, by_sid, by_sid> sessions_;
+  core::flat_ptr_set<session, by_sid> sessions_;
   migrator migrate_;
   unsigned loop_count_ = 1;
 };
