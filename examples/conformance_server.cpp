@@ -19,7 +19,7 @@ using relay::socketio::socket;
 
 namespace {
 
-void emit_auth(socket& s) { s.emit("auth", {s.handshake().auth}); }
+void emit_auth(socket& s) { s.emit("auth", {s.handshake().auth()}); }
 
 }  // namespace
 

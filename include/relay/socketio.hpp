@@ -93,16 +93,28 @@ using broadcast_ack_callback =
 
 // The handshake, as Node's socket.handshake.
 struct handshake {
+  handshake() = default;
+  handshake(const handshake& other);
+  handshake(handshake&&) noexcept = default;
+  handshake& operator=(const handshake& other);
+  handshake& operator=(handshake&&) noexcept = default;
+
   header_list headers;  // names lower-cased, in the request's order
-  value auth;           // the client's `auth` option (an object) or null
   uint64_t issued_ms = 0;
   bool secure = false;
+  // The client's `auth` option, an object: {} when the client sent none (as in Node).
+  const value& auth() const noexcept;
+  void set_auth(value v);
   // A header's value (name in any case), or empty.
   std::string_view header(std::string_view name) const noexcept { return headers.get(name); }
   // The handshake request's target (kept in the header block: one allocation for both).
   std::string_view url() const noexcept { return headers.target(); }
   // The raw query string of url() (after the '?').
   std::string_view query() const noexcept;
+
+ private:
+  // Boxed, and absent when {}: most clients send none, and every connection keeps one.
+  std::unique_ptr<value> auth_;
 };
 
 // A socket as fetch_sockets() saw it (Node's RemoteSocket): a copy taken on the socket's loop.

@@ -49,7 +49,7 @@ void install_demo_chat(socketio::server& io) {
   socketio::namespace_ref chat = io.of("/");
   chat.on_connection([chat](socket& s) {
     std::string name;
-    if (const json::value* n = s.handshake().auth.find("name"); n != nullptr && n->is_string()) {
+    if (const json::value* n = s.handshake().auth().find("name"); n != nullptr && n->is_string()) {
       name = trimmed(n->as_string(), kMaxName);
     }
     if (name.empty()) name = "guest-" + std::string(s.id().substr(0, 4));

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <optional>
 
+#include "core/object_pool.hpp"
 #include "proto/engineio/sid.hpp"
 #include "ws/frame_header.hpp"
 #include "server/socketio_server.hpp"
@@ -211,8 +212,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   // Pending acks die with the socket, without calling back (Node drops them too).
   if (extras) extras->acks.clear();
   client = nullptr;
-  std::erase_if(c->sockets,
-                [this](const std::shared_ptr<socket_state>& s) { return s.get() == this; });
+  c->sockets.erase(this);
   if (was_connected) {
     socket s(*this);
     const std::string why(reason);
@@ -314,11 +314,56 @@ client_state::client_state(loop_runtime& rt, engineio::session& s) : runtime(rt)
 
 client_state::~client_state() { runtime.stop_waiting(*this); }
 
-std::shared_ptr<socket_state>* client_state::find_socket(std::string_view nsp) {
-  for (auto& s : sockets) {
+using client_pool = core::object_pool<sizeof(client_state), alignof(client_state)>;
+
+void* client_state::operator new(size_t size) {
+  if (size != sizeof(client_state)) return ::operator new(size);  // no derived classes
+  return client_pool::allocate();
+}
+
+void client_state::operator delete(void* p, size_t size) noexcept {
+  if (size != sizeof(client_state)) return ::operator delete(p);
+  client_pool::release(p);
+}
+
+// --- socket_list ----------------------------------------------------------------------------
+
+void socket_list::push_back(std::shared_ptr<socket_state> s) {
+  if (first_ == nullptr) {
+    first_ = std::move(s);
+  } else {
+    more_.push_back(std::move(s));
+  }
+}
+
+void socket_list::erase(const socket_state* s) {
+  if (first_.get() == s) {
+    if (more_.empty()) {
+      first_.reset();
+    } else {
+      first_ = std::move(more_.front());
+      more_.erase(more_.begin());
+    }
+    return;
+  }
+  std::erase_if(more_, [s](const std::shared_ptr<socket_state>& m) { return m.get() == s; });
+}
+
+std::shared_ptr<socket_state>* socket_list::find(std::string_view nsp) {
+  if (first_ != nullptr && first_->nsp == nsp) return &first_;
+  for (auto& s : more_) {
     if (s->nsp == nsp) return &s;
   }
   return nullptr;
+}
+
+std::vector<std::shared_ptr<socket_state>> socket_list::snapshot() const {
+  std::vector<std::shared_ptr<socket_state>> all;
+  if (first_ == nullptr) return all;
+  all.reserve(1 + more_.size());
+  all.push_back(first_);
+  all.insert(all.end(), more_.begin(), more_.end());
+  return all;
 }
 
 // --- loop_runtime ---------------------------------------------------------------------------
@@ -536,9 +581,8 @@ void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_pac
   acks->home_loop.post([acks, asked] { acks->home.broadcast_ack_count(acks, asked); });
 }
 
-void loop_runtime::on_open(engineio::session& s) {
+void loop_runtime::on_open(engineio::session& s, engineio::handshake_info&& info) {
   auto* c = new client_state(*this, s);
-  engineio::handshake_info info = s.take_handshake();
   c->hs.headers = std::move(info.headers);
   c->hs.issued_ms = info.issued_ms;
   c->hs.secure = info.secure;
@@ -579,9 +623,7 @@ void loop_runtime::on_close(engineio::session& s, std::string_view reason) {
   if (c == nullptr) return;
   s.user_data = nullptr;
   c->session = nullptr;
-  std::vector<std::shared_ptr<socket_state>> sockets;
-  for (auto& sock : c->sockets) sockets.push_back(sock);
-  for (auto& sock : sockets) sock->close(reason, false);
+  for (auto& sock : c->sockets.snapshot()) sock->close(reason, false);
   delete c;
 }
 
@@ -644,15 +686,15 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
   // Node: socket.handshake.auth is {} when the client gave none.
   value auth = p.data && p.data->is_object() ? std::move(*p.data) : value(json::object{});
   if (!c.hs_adopted) {  // the first socket's auth becomes the connection's
-    c.hs.auth = auth;
+    c.hs.set_auth(auth);
     c.hs_adopted = true;
   }
-  if (c.hs.auth == auth) {
+  if (c.hs.auth() == auth) {
     s->hs = &c.hs;
   } else {
     auto& own = s->rare().own_hs;
     own = std::make_unique<socketio::handshake>(c.hs);
-    own->auth = std::move(auth);
+    own->set_auth(std::move(auth));
     s->hs = own.get();
   }
   c.sockets.push_back(s);

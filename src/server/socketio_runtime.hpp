@@ -93,6 +93,14 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // member index, which lives as long as the loop.
   const std::string& nsp;
   engineio::inline_id id;
+  // Packed into the 3 bytes after the 21-byte id (flags, then the 2-byte-aligned index).
+  bool connected : 1 = false;
+  bool recovered : 1 = false;
+  bool compress_next : 1 = true;
+  // In its own id room. That room is not kept in the room table: the loop's id index of the
+  // namespace serves it (one entry per socket instead of a one-member room).
+  bool in_own_room : 1 = false;
+  uint16_t middleware_index = 0;
   // The connection's handshake (its client's) when their auth payloads are equal, the usual
   // case: one copy of the headers per connection; else its own copy, in extras.
   const socketio::handshake* hs = nullptr;
@@ -121,13 +129,6 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   // A handful per socket: flat lists are smaller than hash maps and as fast to search. Event
   // names are interned per loop (loop_runtime::intern_event): most sockets register the same.
   std::vector<std::pair<const std::string*, event_handler>> handlers;
-  uint16_t middleware_index = 0;
-  bool connected = false;
-  bool recovered = false;
-  bool compress_next = true;
-  // In its own id room. That room is not kept in the room table: the loop's id index of the
-  // namespace serves it (one entry per socket instead of a one-member room).
-  bool in_own_room = false;
 
   event_handler* find_handler(std::string_view event);
   bool in_room(std::string_view room) const noexcept;
@@ -146,7 +147,11 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   void finish_connect();
   void send_encoded(const encoded_packet& p, bool compress = true);
   // Node's socket.compress(flag): applies to the next emit only, then resets.
-  bool take_compress() noexcept { return std::exchange(compress_next, true); }
+  bool take_compress() noexcept {
+    const bool next = compress_next;
+    compress_next = true;
+    return next;
+  }
   void join(const std::string& room);
   void leave(std::string_view room);
   void leave_all();
@@ -157,30 +162,48 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   void on_ack(packet& p);
 };
 
+// A client's sockets, one per namespace joined (or being joined): nearly always one, kept
+// inline; more go to a vector.
+class socket_list {
+ public:
+  bool empty() const noexcept { return first_ == nullptr; }
+  void push_back(std::shared_ptr<socket_state> s);
+  void erase(const socket_state* s);
+  std::shared_ptr<socket_state>* find(std::string_view nsp);
+  // A copy of the references, for a loop that may change the list.
+  std::vector<std::shared_ptr<socket_state>> snapshot() const;
+
+ private:
+  std::shared_ptr<socket_state> first_;
+  std::vector<std::shared_ptr<socket_state>> more_;
+};
+
 struct client_state {
   client_state(loop_runtime& rt, engineio::session& s);
   ~client_state();
+  // From a per-thread object_pool (see core/object_pool.hpp): one per connection.
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size) noexcept;
   loop_runtime& runtime;
   engineio::session* session;
   decoder dec;
   // The handshake as its sockets see it, taken from the Engine.IO session at open; `auth` is
   // the first socket's (hs_adopted once set).
   socketio::handshake hs;
-  bool hs_adopted = false;
-  // Its sockets (connected or in their middlewares), one per namespace: usually one or two,
-  // so a flat list.
-  std::vector<std::shared_ptr<socket_state>> sockets;
-  std::shared_ptr<socket_state>* find_socket(std::string_view nsp);
+  // Its sockets (connected or in their middlewares), one per namespace.
+  socket_list sockets;
+  std::shared_ptr<socket_state>* find_socket(std::string_view nsp) { return sockets.find(nsp); }
   // In the loop's list of clients that have not asked to join a namespace yet (connectTimeout).
   client_state* waiting_prev = nullptr;
   client_state* waiting_next = nullptr;
   bool waiting = false;
+  bool hs_adopted = false;
 };
 
 // A bare Engine.IO endpoint of one loop.
 struct raw_endpoint final : engineio::engine_handler {
   explicit raw_endpoint(const engine_handlers& h) : handlers(h) {}
-  void on_open(engineio::session&) override {}
+  void on_open(engineio::session&, engineio::handshake_info&&) override {}
   void on_message(engineio::session& s, std::string_view text) override {
     engine_session e(&s);
     if (handlers.on_text) handlers.on_text(e, text);
@@ -233,7 +256,7 @@ class loop_runtime final : public engineio::engine_handler {
 
  private:
   // engineio::engine_handler
-  void on_open(engineio::session& s) override;
+  void on_open(engineio::session& s, engineio::handshake_info&& info) override;
   void on_message(engineio::session& s, std::string_view text) override;
   void on_binary(engineio::session& s, std::span<const uint8_t> data) override;
   void on_close(engineio::session& s, std::string_view reason) override;

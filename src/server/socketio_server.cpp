@@ -143,6 +143,30 @@ void server_impl::stop() {
 
 // --- public API -------------------------------------------------------------------------------
 
+handshake::handshake(const handshake& other)
+    : headers(other.headers),
+      issued_ms(other.issued_ms),
+      secure(other.secure),
+      auth_(other.auth_ ? std::make_unique<value>(*other.auth_) : nullptr) {}
+
+handshake& handshake::operator=(const handshake& other) {
+  if (this != &other) *this = handshake(other);
+  return *this;
+}
+
+const value& handshake::auth() const noexcept {
+  static const value kNone{json::object{}};
+  return auth_ ? *auth_ : kNone;
+}
+
+void handshake::set_auth(value v) {
+  if (v.is_object() && v.as_object().empty()) {
+    auth_.reset();
+  } else {
+    auth_ = std::make_unique<value>(std::move(v));
+  }
+}
+
 std::string_view handshake::query() const noexcept {
   const std::string_view target = url();
   const size_t q = target.find('?');

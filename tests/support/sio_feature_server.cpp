@@ -31,7 +31,7 @@ std::string string_arg(const args& a, size_t i) {
 
 void install_main(namespace_ref nsp) {
   nsp.use([](socket& s, next_fn next) {
-    const value* token = s.handshake().auth.find("token");
+    const value* token = s.handshake().auth().find("token");
     if (token != nullptr && token->is_string() && token->as_string() == "reject") {
       next(error{"not authorized", object{{"code", 401}}});
       return;
@@ -156,7 +156,7 @@ void install_main(namespace_ref nsp) {
                                   {"nsp", info.nsp},
                                   {"rooms", array(info.rooms.begin(), info.rooms.end())},
                                   {"data", std::move(info.data)},
-                                  {"auth", info.handshake.auth}});
+                                  {"auth", info.handshake.auth()}});
         }
         if (reply) reply({std::move(out)});
       });

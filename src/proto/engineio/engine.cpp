@@ -210,8 +210,7 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
     if (ws == nullptr) return;
   }
   ++stats_.handshakes;
-  auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling,
-                        std::move(info));
+  auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling);
   sessions_.insert(s);
   s->set_base64_binary(base64_binary);
   const std::string open =
@@ -233,7 +232,7 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
     http.respond(http::status::ok, "text/plain; charset=UTF-8", open, headers);
   }
   s->start();
-  handler_->on_open(*s);
+  handler_->on_open(*s, std::move(info));
 }
 
 void engine::on_message(ws::websocket& ws, std::span<const uint8_t> payload, ws::opcode op,

@@ -51,7 +51,8 @@ struct engine_options {
 // The upper layer (Socket.IO), called on the session's loop.
 class engine_handler {
  public:
-  virtual void on_open(session& s) = 0;
+  // The handshake request's details are handed over, not kept by the session.
+  virtual void on_open(session& s, handshake_info&& handshake) = 0;
   virtual void on_message(session& s, std::string_view text) = 0;
   virtual void on_binary(session& s, std::span<const uint8_t> data) = 0;
   virtual void on_close(session& s, std::string_view reason) = 0;

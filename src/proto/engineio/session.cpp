@@ -1,5 +1,6 @@
 #include "proto/engineio/session.hpp"
 
+#include "core/object_pool.hpp"
 #include "proto/engineio/engine.hpp"
 #include "proto/engineio/payload.hpp"
 #include "proto/engineio/ws_codec.hpp"
@@ -15,13 +16,24 @@ std::string_view as_chars(std::span<const uint8_t> b) {
 
 }  // namespace
 
-session::session(engine& owner, std::string_view sid, transport_kind transport, handshake_info handshake)
+session::session(engine& owner, std::string_view sid, transport_kind transport)
     : core::timer(&session::on_timer),
       engine_(owner),
       sid_(sid),
-      handshake_(std::make_unique<handshake_info>(std::move(handshake))),
       transport_(transport) {
   if (transport == transport_kind::polling) polling();
+}
+
+using session_pool = core::object_pool<sizeof(session), alignof(session)>;
+
+void* session::operator new(size_t size) {
+  if (size != sizeof(session)) return ::operator new(size);  // final class
+  return session_pool::allocate();
+}
+
+void session::operator delete(void* p, size_t size) noexcept {
+  if (size != sizeof(session)) return ::operator delete(p);
+  session_pool::release(p);
 }
 
 session::polling_state& session::polling() {

@@ -39,21 +39,16 @@ class session final : public core::deferred_deletable,
                       private core::timer,
                       private http::held_request_owner {
  public:
-  session(engine& owner, std::string_view sid, transport_kind transport, handshake_info handshake);
+  session(engine& owner, std::string_view sid, transport_kind transport);
+  // From a per-thread object_pool (see core/object_pool.hpp): one per connection.
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size) noexcept;
   ~session() override;
 
   std::string_view sid() const noexcept { return sid_; }
   transport_kind transport() const noexcept { return transport_; }
   bool upgrading() const noexcept { return probe_ != nullptr; }
   bool closed() const noexcept { return state_ == state::closed; }
-  // Hands the handshake over to the upper layer, which keeps one copy per connection instead
-  // of two; empty on a second call.
-  handshake_info take_handshake() noexcept {
-    handshake_info h;
-    if (handshake_) h = std::move(*handshake_);
-    handshake_.reset();
-    return h;
-  }
 
   // Message packets to the client. Dropped once the session is closing.
   // `compress`: may go out compressed (permessage-deflate negotiated, and at least the
@@ -142,7 +137,6 @@ class session final : public core::deferred_deletable,
 
   engine& engine_;
   inline_id sid_;
-  std::unique_ptr<handshake_info> handshake_;  // until the upper layer takes it
   std::unique_ptr<polling_state> polling_;
   ws::websocket* ws_ = nullptr;     // the WebSocket transport
   ws::websocket* probe_ = nullptr;  // a WebSocket probing an upgrade
