@@ -50,11 +50,15 @@ int main(int argc, char** argv) {
   relay::socketio::namespace_ref main = io.of("/");
   main.on_connection([main](socket& s) {
     if (!has_param(s.handshake().query(), "pub=1")) s.join("s");
+    // Only the first argument goes back, as in the Node app's (data) => emit("echo", data).
+    // The arguments are moved on, not copied (a braced list would copy them).
     s.on("echo", [](socket& s, args& a, ack) {
-      s.emit("echo", {a.empty() ? relay::json::value() : std::move(a[0])});
+      a.resize(1);
+      s.emit("echo", std::move(a));
     });
     s.on("pub", [main](socket&, args& a, ack) {
-      main.to("s").emit("m", {a.empty() ? relay::json::value() : std::move(a[0])});
+      a.resize(1);
+      main.to("s").emit("m", std::move(a));
     });
   });
 

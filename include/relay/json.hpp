@@ -180,8 +180,9 @@ struct parse_options {
 // escape (\ud800) and numbers beyond double range are rejected instead of becoming a broken
 // string or Infinity. A duplicate key keeps its first position and takes the last value (as
 // JSON.parse). Integers that fit int64 become integers, all other numbers doubles.
-// Uses one simdjson parser per thread (reused, so parsing allocates little besides the value
-// itself); thread-safe; never throws except std::bad_alloc from building the value.
+// One pass straight into the value (UTF-8 checked first, with simdjson's validator); a per-thread
+// element stack is reused, so parsing allocates little besides the value itself. Thread-safe;
+// never throws except std::bad_alloc from building the value.
 tl::expected<value, parse_error> parse(std::string_view text, parse_options options = {});
 
 const std::error_category& parse_category() noexcept;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "json/number_format.hpp"
+#include "json/string_scan.hpp"
 #include "relay/json.hpp"
 
 namespace relay::json {
@@ -24,16 +25,6 @@ constexpr std::array<char, 256> kEscape = [] {
   return t;
 }();
 
-// Does any of these 8 bytes need escaping (< 0x20, '"' or '\\')? Exact for existence (the bit
-// tricks may misplace which byte, never miss one): a clean word is skipped whole.
-bool word_needs_escape(uint64_t w) noexcept {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  const auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHighs; };
-  return (((w - kOnes * 0x20) & ~w & kHighs) | has_zero(w ^ (kOnes * '"')) |
-          has_zero(w ^ (kOnes * '\\'))) != 0;
-}
-
 void append_string(std::string_view s, std::string& out) {
   out += '"';
   size_t run = 0;  // start of the pending run of bytes copied as they are
@@ -42,7 +33,7 @@ void append_string(std::string_view s, std::string& out) {
     while (i + 8 <= s.size()) {
       uint64_t w;
       std::memcpy(&w, s.data() + i, 8);
-      if (word_needs_escape(w)) break;
+      if (detail::word_needs_escape(w)) break;
       i += 8;
     }
     if (i == s.size()) break;

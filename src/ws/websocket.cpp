@@ -175,6 +175,28 @@ send_status websocket::admit(size_t frame_bytes) {
   return send_status::ok;
 }
 
+send_status websocket::send_prefixed(char prefix, std::span<const uint8_t> payload, opcode op,
+                                     compress c) {
+  if (c == compress::yes && deflate_) {
+    thread_local std::vector<uint8_t> joined;  // compressed whole anyway: join first
+    joined.assign(1, static_cast<uint8_t>(prefix));
+    joined.insert(joined.end(), payload.begin(), payload.end());
+    const send_status s = send(joined, op, c);
+    trim(joined);
+    return s;
+  }
+  const size_t size = 1 + payload.size();
+  const size_t header = frame_header_size(size, false);
+  if (admit(header + size) == send_status::dropped) return send_status::dropped;
+  uint8_t* out = write_uninitialized(header + size);
+  write_frame_header(out, op, size, final_frame::yes, compressed::no);
+  out[header] = static_cast<uint8_t>(prefix);
+  if (!payload.empty()) std::memcpy(out + header + 1, payload.data(), payload.size());
+  if (stats_) ++stats_->messages_out;
+  return buffered_bytes() > options_->socket.high_water ? send_status::backpressure
+                                                        : send_status::ok;
+}
+
 send_status websocket::send(std::span<const uint8_t> payload, opcode op, compress c) {
   if (c == compress::yes && deflate_) {
     auto& st = *deflate_;

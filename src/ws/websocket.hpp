@@ -80,6 +80,10 @@ class websocket final : public net::connection, private frame_handler {
   send_status send(std::string_view text) {
     return send({reinterpret_cast<const uint8_t*>(text.data()), text.size()}, opcode::text);
   }
+  // One message of `prefix` followed by payload (Engine.IO's packet type byte before its data),
+  // framed straight into the output queue instead of being joined in a buffer first.
+  send_status send_prefixed(char prefix, std::span<const uint8_t> payload, opcode op,
+                            compress c = compress::no);
   // Queues bytes that are already complete frames (a broadcast encoded once for everyone).
   send_status send_frames(core::shared_buffer* frames, size_t off, size_t len);
   send_status ping(std::span<const uint8_t> payload = {});

@@ -129,12 +129,8 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
       ws_->send({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, ws::opcode::text,
                 c);
     } else {
-      // Per thread, not per session: an idle session keeps no buffer.
-      thread_local std::string frame;
-      frame.clear();
-      encode_ws_text(type, data, frame);
-      ws_->send({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, ws::opcode::text,
-                c);
+      ws_->send_prefixed(to_char(type), {reinterpret_cast<const uint8_t*>(data.data()), data.size()},
+                         ws::opcode::text, c);
     }
     return;
   }

@@ -95,6 +95,28 @@ TEST(JsonParse, RoundTrips) {
   for (const char* t : texts) EXPECT_EQ(to_string(parsed(t)), t);
 }
 
+// Arrays inside arrays, wide and deep, in every order of growth: the parser collects elements on
+// one stack that nested arrays grow under their parents (a dangling reference once).
+TEST(JsonParse, NestedArraysOfManySizes) {
+  value expected = array();
+  std::string text = "[";
+  for (int i = 0; i < 40; ++i) {
+    value inner = array();
+    std::string inner_text = "[";
+    for (int j = 0; j <= i * 3; ++j) {
+      value leaf(array{value(j), value(array{value(std::to_string(i))})});
+      inner.push_back(leaf);
+      inner_text += (j ? "," : "") + to_string(leaf);
+    }
+    inner_text += "]";
+    expected.push_back(value(json::object{{"k", inner}}));
+    text += (i ? ",{\"k\":" : "{\"k\":") + inner_text + "}";
+  }
+  text += "]";
+  EXPECT_EQ(parsed(text), expected);
+  EXPECT_EQ(to_string(parsed(text)), text);
+}
+
 TEST(JsonParse, NormalizesToJsonStringifyForm) {
   EXPECT_EQ(to_string(parsed(R"( { "a" : [ 1 , 2 ] , "b" : "\u0041\/" } )")),
             R"({"a":[1,2],"b":"A/"})");
