@@ -31,6 +31,20 @@ constexpr size_t kSafeIntegerDigits = 18;
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 bool is_space(char c) noexcept { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
+// Most messages are ASCII, which is valid UTF-8: checked 8 bytes at a time inline, short texts
+// skip the call into the vectorized validator (and its dispatch).
+bool is_ascii(std::string_view text) noexcept {
+  size_t i = 0;
+  uint64_t any = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, text.data() + i, 8);
+    any |= w;
+  }
+  for (; i < text.size(); ++i) any |= static_cast<uint8_t>(text[i]);
+  return (any & 0x8080808080808080ULL) == 0;
+}
+
 // JSON.parse semantics for duplicate keys: the first position, the last value. Small objects
 // are scanned; large ones get a hash index so a hostile object cannot cost O(n^2).
 class member_index {
@@ -374,7 +388,9 @@ class parser {
 tl::expected<value, parse_error> parse(std::string_view text, parse_options options) {
   auto failed = [](parse_errc e) { return tl::unexpected(parse_error{e, describe(e)}); };
   if (text.size() > options.max_size) return failed(parse_errc::too_large);
-  if (!simdjson::validate_utf8(text.data(), text.size())) return failed(parse_errc::invalid_utf8);
+  if (!is_ascii(text) && !simdjson::validate_utf8(text.data(), text.size())) {
+    return failed(parse_errc::invalid_utf8);
+  }
   // One element stack per thread, kept between calls (emptied, and given back after a huge
   // document), so that parsing allocates only the value itself.
   thread_local array stack;

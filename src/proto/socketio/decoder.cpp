@@ -77,13 +77,13 @@ void replace_placeholders(json::value& v, const std::vector<json::binary_ptr>& a
 }
 
 // The packet text after the type: [<attachments>-][<nsp>,][<id>][<json>].
-tl::expected<packet, decode_error> parse_text(std::string_view text, size_t& attachments,
-                                              const decoder_options& options) {
+// Fills p in place (packets are moved around enough already).
+tl::expected<void, decode_error> parse_text(std::string_view text, size_t& attachments,
+                                            const decoder_options& options, packet& p) {
   if (text.empty()) return fail(decode_errc::empty_packet);
   if (text.size() > options.max_text_size) return fail(decode_errc::too_large);
   const std::optional<packet_type> type = packet_type_from_char(text[0]);
   if (!type) return fail(decode_errc::unknown_type);
-  packet p;
   p.type = *type;
   size_t i = 1;
 
@@ -145,7 +145,7 @@ tl::expected<packet, decode_error> parse_text(std::string_view text, size_t& att
   if (attachments != 0 && !placeholders_valid(*p.data, attachments)) {
     return fail(decode_errc::bad_placeholder);
   }
-  return p;
+  return {};
 }
 
 }  // namespace
@@ -158,13 +158,14 @@ decoder::result decoder::feed_text(std::string_view text) {
     return fail(decode_errc::unexpected_text);
   }
   size_t attachments = 0;
-  auto p = parse_text(text, attachments, *options_);
-  if (!p) return tl::unexpected(p.error());
-  if (attachments == 0) return std::optional<packet>(std::move(*p));
+  result r(tl::in_place, std::in_place);
+  packet& p = **r;
+  if (auto ok = parse_text(text, attachments, *options_, p); !ok) return tl::unexpected(ok.error());
+  if (attachments == 0) return r;
   // socket.io-parser hands binary packets out as EVENT / ACK.
-  p->type = p->type == packet_type::binary_event ? packet_type::event : packet_type::ack;
+  p.type = p.type == packet_type::binary_event ? packet_type::event : packet_type::ack;
   pending_ = std::make_unique<partial>();
-  pending_->p = std::move(*p);
+  pending_->p = std::move(p);
   pending_->expected = attachments;
   pending_->attachments.reserve(attachments);
   return std::optional<packet>();
