@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/content_coding.hpp"
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_writer.hpp"
@@ -107,6 +108,16 @@ void check_request(const request& req, const parse_result& r, const char* buf, s
     check(req.body.empty(), "no framing, no body");
   }
   check(req.version_minor == 0 || req.has_header("host"), "HTTP/1.1 has Host");
+  // Accept-Encoding's parser (long-polling compression): any value gives one of the codings,
+  // and naming none of gzip, deflate or "*" gives identity.
+  for (const auto& h : req.headers) {
+    const relay::http::content_coding c = relay::http::choose_coding(h.value);
+    check(c == relay::http::content_coding::identity || c == relay::http::content_coding::gzip ||
+              c == relay::http::content_coding::deflate,
+          "a known coding");
+    const bool names_one = h.value.find_first_of("*gGdD") != std::string_view::npos;
+    check(names_one || c == relay::http::content_coding::identity, "unnamed codings: identity");
+  }
 }
 
 outcome record(const parse_result& r, const request& req, const char* buf, size_t size,

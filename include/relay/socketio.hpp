@@ -292,6 +292,10 @@ struct server_options {
   std::string cookie;  // "io" to set the sid cookie; empty = none
   bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)
   size_t deflate_threshold = 1024;    // smaller messages are never compressed (Node: 1024)
+  // Long-polling responses of at least http_compression_threshold bytes go out gzip/deflate
+  // compressed when the client accepts it (Node's httpCompression, on by default).
+  bool http_compression = true;
+  size_t http_compression_threshold = 1024;
   recovery_options recovery;
   std::string tls_cert, tls_key;
 };

@@ -102,6 +102,8 @@ void server_impl::start_with(relay::server::server_config cfg) {
   engine_options_.cookie = options_.cookie;
   engine_options_.per_message_deflate = options_.per_message_deflate;
   engine_options_.deflate_threshold = options_.deflate_threshold;
+  engine_options_.http_compression = options_.http_compression;
+  engine_options_.http_compression_threshold = options_.http_compression_threshold;
   engine_options_.websocket = cfg.ws;
   auto outer_setup = std::move(cfg.on_loop_setup);
   cfg.on_loop_setup = [this, outer_setup](relay::server::loop_setup& setup) {

@@ -88,3 +88,39 @@ test('rooms keep conversations apart', async () => {
   await carol.close();
   await dave.close();
 });
+
+// Chromium polls with Accept-Encoding: gzip: a polling response of 1 KiB or more comes back
+// gzip-compressed (as from Node's httpCompression) and the browser's client reads it intact.
+test('long-polling in the browser: large responses arrive gzip-compressed and intact', async () => {
+  const page = await browser.newPage();
+  page.setDefaultTimeout(T);
+  const encodings = [];
+  page.on('response', (r) => {
+    if (r.url().includes('transport=polling') && r.request().method() === 'GET') {
+      encodings.push(r.headers()['content-encoding'] ?? 'identity');
+    }
+  });
+  await page.goto(`http://127.0.0.1:${server.port}/`);
+  const got = await page.evaluate(async (ms) => {
+    const open = (name) => new Promise((resolve, reject) => {
+      // eslint-disable-next-line no-undef
+      const s = io({ transports: ['polling'], forceNew: true, auth: { name } });
+      s.on('welcome', () => resolve(s));
+      setTimeout(() => reject(new Error(`${name} not welcomed`)), ms);
+    });
+    const [a, b] = [await open('poll-a'), await open('poll-b')];
+    const text = 'z'.repeat(1000);
+    const heard = new Promise((resolve, reject) => {
+      b.on('chat', (m) => { if (m.from === 'poll-a') resolve(m.text); });
+      setTimeout(() => reject(new Error('no chat over polling')), ms);
+    });
+    a.emit('chat', text);
+    const received = await heard;
+    a.disconnect();
+    b.disconnect();
+    return received;
+  }, T);
+  assert.equal(got, 'z'.repeat(1000));
+  assert.ok(encodings.includes('gzip'), `poll response encodings: ${encodings.join(', ')}`);
+  await page.close();
+});

@@ -4,7 +4,9 @@
 // (several targets, except, leave) and the server-side utilities socketsJoin and
 // disconnectSockets. Each case runs over WebSocket and over long-polling.
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import zlib from 'node:zlib';
 
 import { io } from 'socket.io-client';
 
@@ -334,6 +336,48 @@ test('compress(): large events go out deflated unless compress(false)', async ()
     ws.close();
   } finally {
     await stopServerCleanly(deflating);
+  }
+});
+
+// Long-polling responses (Node's httpCompression): gzip or deflate as the GET's Accept-Encoding
+// asks, from 1,024 bytes on, unless the emit said compress(false). node:http shows the bytes as
+// sent (fetch would inflate them unseen).
+test('long-polling responses go out gzip/deflate-compressed when accepted', async () => {
+  const url = (sid) => `${base}/socket.io/?EIO=4&transport=polling${sid ? `&sid=${sid}` : ''}`;
+  const get = (sid, acceptEncoding) => withTimeout(new Promise((resolve, reject) => {
+    const headers = acceptEncoding === undefined ? {} : { 'Accept-Encoding': acceptEncoding };
+    http.get(url(sid), { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject);
+  }), T, 'poll');
+  const post = async (sid, body) => {
+    assert.equal((await fetch(url(sid), { method: 'POST', body })).status, 200);
+  };
+  const sid = JSON.parse((await get(undefined)).body.toString().slice(1)).sid;
+  await post(sid, '40');
+  assert.match((await get(sid)).body.toString(), /^40\{"sid":/);
+  // The blob event out of a polling response, whatever pings share it.
+  const blobOf = (text) => text.split('\x1e').find((p) => p.startsWith('42["blob"'));
+  const cases = [
+    // [emit, Accept-Encoding, expected Content-Encoding, inflate]
+    [`42["blob-compress",5000,true]`, 'gzip, deflate', 'gzip', zlib.gunzipSync],
+    [`42["blob-compress",5000,true]`, 'gzip;q=0.5, deflate', 'deflate', zlib.inflateSync],
+    [`42["blob-compress",5000,false]`, 'gzip', undefined, null],
+    [`42["blob-compress",5000,true]`, undefined, undefined, null],
+    [`42["blob-compress",5000,true]`, 'br', undefined, null],
+    [`42["blob-compress",100,true]`, 'gzip', undefined, null],  // below the threshold
+  ];
+  for (const [emit, accept, coding, inflate] of cases) {
+    await post(sid, emit);
+    const r = await get(sid, accept);
+    const what = `${emit} with Accept-Encoding ${accept}`;
+    assert.equal(r.headers['content-encoding'], coding, what);
+    const text = (inflate ? inflate(r.body) : r.body).toString();
+    const size = Number(emit.match(/,(\d+),/)[1]);
+    assert.equal(blobOf(text), `42["blob","${'z'.repeat(size)}"]`, what);
+    if (coding) assert.ok(r.body.length < 200, `${what}: ${r.body.length} bytes`);
   }
 });
 

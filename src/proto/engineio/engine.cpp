@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "http/content_coding.hpp"
 #include "http/http_session.hpp"
 #include "proto/engineio/handshake_error.hpp"
 #include "proto/engineio/open_packet.hpp"
@@ -187,7 +188,7 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     return;
   }
   if (req.method == "GET") {
-    s.on_poll(http, cors);
+    s.on_poll(http, cors, http::choose_coding(req.header("Accept-Encoding")));
   } else if (req.method == "POST") {
     if (req.body.size() > options_->max_payload) {
       http.respond_error(http::status::payload_too_large, cors);

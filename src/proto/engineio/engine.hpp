@@ -45,6 +45,13 @@ struct engine_options {
   // With per_message_deflate negotiated, messages at least this long are compressed unless the
   // sender said not to (Node's perMessageDeflate.threshold).
   size_t deflate_threshold = 1024;
+  // Long-polling responses of at least this many bytes are sent gzip- or deflate-compressed to
+  // clients whose Accept-Encoding allows it, unless every packet in them was sent with
+  // compress false (Node's httpCompression, on by default with threshold 1024). The level is
+  // zlib's; 1 (fastest) because the loop thread does the work, where Node uses its thread pool.
+  bool http_compression = true;
+  size_t http_compression_threshold = 1024;
+  int http_compression_level = 1;
   ws::websocket_options websocket;  // its max_message_size is set from max_payload
 };
 

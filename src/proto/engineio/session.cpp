@@ -144,7 +144,7 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
     return;
   }
   ps.queued_bytes += data.size() + 1;
-  ps.queue.push_back(queued_packet{type, binary, std::string(data)});
+  ps.queue.push_back(queued_packet{type, binary, compress, std::string(data)});
   flush_polling();
 }
 
@@ -153,21 +153,41 @@ void session::flush_polling() {
   polling_state& ps = *polling_;
   std::vector<packet_ref> refs;
   refs.reserve(ps.queue.size());
-  for (const queued_packet& p : ps.queue) refs.push_back(packet_ref{p.type, p.binary, p.data});
+  bool compress = false;
+  for (const queued_packet& p : ps.queue) {
+    refs.push_back(packet_ref{p.type, p.binary, p.data});
+    compress = compress || p.compress;
+  }
   std::string body;
   encode_payload(refs, body);
   ps.queue.clear();
   ps.queued_bytes = 0;
+  const engine_options& o = engine_.options();
+  if (compress && o.http_compression && ps.coding != http::content_coding::identity &&
+      body.size() >= o.http_compression_threshold) {
+    std::string z;
+    if (http::compress_body(body, ps.coding, o.http_compression_level, z)) {
+      answer_poll(z, ps.coding);
+      return;
+    }
+  }
   answer_poll(body);
 }
 
-void session::answer_poll(std::string_view body) {
+void session::answer_poll(std::string_view body, http::content_coding coding) {
   http::http_session* http = polling_->poll;
   polling_->poll = nullptr;
-  http->respond(http::status::ok, kPollContentType, body, polling_->cors);
+  if (coding == http::content_coding::identity) {
+    http->respond(http::status::ok, kPollContentType, body, polling_->cors);
+    return;
+  }
+  std::string headers = polling_->cors;
+  headers.append("Content-Encoding: ").append(http::coding_name(coding)).append("\r\n");
+  http->respond(http::status::ok, kPollContentType, body, headers);
 }
 
-void session::on_poll(http::http_session& http, std::string_view cors) {
+void session::on_poll(http::http_session& http, std::string_view cors,
+                      http::content_coding accepted) {
   polling_state& ps = polling();
   if (ps.poll != nullptr) {
     // Two GETs at once: the Node server calls it "overlap from client" and ends the session.
@@ -176,6 +196,7 @@ void session::on_poll(http::http_session& http, std::string_view cors) {
     return;
   }
   ps.cors.assign(cors);
+  ps.coding = accepted;
   ps.poll = &http;
   if (!ps.queue.empty()) {
     flush_polling();
@@ -286,7 +307,7 @@ void session::finish_upgrade() {
   ps.queued_bytes = 0;
   const bool closing = state_ == state::closing;
   if (closing) state_ = state::open;  // let the queued packets out
-  for (const queued_packet& p : waiting) send_packet(p.type, p.data, p.binary);
+  for (const queued_packet& p : waiting) send_packet(p.type, p.data, p.binary, p.compress);
   if (closing) {
     state_ = state::closing;
     terminate(ps.close_reason);

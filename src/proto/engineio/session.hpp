@@ -17,6 +17,7 @@
 #include "core/event_loop.hpp"
 #include "core/shared_buffer.hpp"
 #include "core/timer_wheel.hpp"
+#include "http/content_coding.hpp"
 #include "http/http_session.hpp"
 #include "proto/engineio/packet.hpp"
 #include "proto/engineio/query.hpp"
@@ -80,7 +81,9 @@ class session final : public core::deferred_deletable,
   // Starts the heartbeat once the open packet is queued.
   void start();
   // HTTP long-polling: a GET (answered now or held) and a POST (packets from the client).
-  void on_poll(http::http_session& http, std::string_view cors_headers);
+  // accepted: what the GET's Accept-Encoding allows for the answer's body.
+  void on_poll(http::http_session& http, std::string_view cors_headers,
+               http::content_coding accepted = http::content_coding::identity);
   void on_post(http::http_session& http, std::string_view body, std::string_view cors_headers);
   // The WebSocket transport (direct, or after an upgrade).
   void attach_websocket(ws::websocket& ws);
@@ -95,13 +98,15 @@ class session final : public core::deferred_deletable,
   struct queued_packet {
     packet_type type;
     bool binary;
+    bool compress;  // may go out compressed (its emit did not say compress(false))
     std::string data;
   };
 
   void send_packet(packet_type type, std::string_view data, bool binary, bool compress = false);
   void on_packet(packet_type type, bool binary, std::string_view data);
   void flush_polling();
-  void answer_poll(std::string_view body);
+  void answer_poll(std::string_view body,
+                   http::content_coding coding = http::content_coding::identity);
   void on_held_request_aborted(http::http_session& http) override;
   void finish_upgrade();
   void drop_probe();
@@ -129,6 +134,7 @@ class session final : public core::deferred_deletable,
     std::vector<queued_packet> queue;    // packets waiting for a polling GET
     size_t queued_bytes = 0;
     std::string cors;          // CORS headers for the held GET's answer
+    http::content_coding coding = http::content_coding::identity;  // the held GET accepts
     std::string close_reason;  // of a close() waiting for the client's last poll
   };
   polling_state& polling();
