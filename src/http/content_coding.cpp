@@ -2,25 +2,10 @@
 
 #include <zlib.h>
 
+#include "http/request.hpp"
+
 namespace relay::http {
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The weight of one element's parameters ("q=0.5"), in thousandths; 1000 without one, -1 if
 // malformed (the element is then ignored).
@@ -28,10 +13,10 @@ int weight(std::string_view params) noexcept {
   int q = 1000;
   while (!params.empty()) {
     const size_t semi = params.find(';');
-    const std::string_view p = trim(params.substr(0, semi));
+    const std::string_view p = trim_ows(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     if (p.size() < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=') continue;
-    const std::string_view v = trim(p.substr(2));
+    const std::string_view v = trim_ows(p.substr(2));
     // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
     if (v.empty() || (v[0] != '0' && v[0] != '1')) return -1;
     int thousandths = (v[0] - '0') * 1000;
@@ -59,7 +44,7 @@ content_coding choose_coding(std::string_view accept_encoding) noexcept {
     accept_encoding =
         comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
     const size_t semi = element.find(';');
-    const std::string_view coding = trim(element.substr(0, semi));
+    const std::string_view coding = trim_ows(element.substr(0, semi));
     const int q = weight(semi == std::string_view::npos ? std::string_view()
                                                         : element.substr(semi + 1));
     if (q < 0) continue;

@@ -9,12 +9,6 @@ constexpr char ascii_lower(char c) noexcept {
 
 constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
 
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // RFC 9110 §5.6.1: a list is elements separated by commas with optional whitespace; empty
 // elements are legal and ignored.
 bool list_has_token(std::string_view list, std::string_view token) noexcept {
@@ -27,6 +21,12 @@ bool list_has_token(std::string_view list, std::string_view token) noexcept {
 }
 
 }  // namespace
+
+std::string_view trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
+  return s;
+}
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;

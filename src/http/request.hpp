@@ -42,5 +42,7 @@ struct request {
 };
 
 bool iequals(std::string_view a, std::string_view b) noexcept;
+// s without leading and trailing spaces and tabs (RFC 9110's optional whitespace).
+std::string_view trim_ows(std::string_view s) noexcept;
 
 }  // namespace relay::http
