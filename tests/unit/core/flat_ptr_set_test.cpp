@@ -59,6 +59,7 @@ template <class Traits>
 void random_against_reference(uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::unique_ptr<item>> pool;
+  pool.reserve(300);
   for (int i = 0; i < 300; ++i) pool.push_back(std::make_unique<item>(item{std::to_string(i)}));
   flat_ptr_set<item, Traits> set;
   std::set<item*> ref;
@@ -92,7 +93,7 @@ TEST(FlatPtrSet, MovesOwnership) {
   a.insert(&x);
   flat_ptr_set<item, by_name> b(std::move(a));
   EXPECT_EQ(b.find(std::string_view("x")), &x);
-  EXPECT_TRUE(a.empty());
+  EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): the moved-from state is defined
   a = std::move(b);
   EXPECT_EQ(a.find(std::string_view("x")), &x);
 }
