@@ -77,9 +77,7 @@ class flat_ptr_set {
   size_t capacity() const noexcept { return slots_ ? mask_ + 1 : 0; }
 
   iterator begin() const noexcept { return iterator(slots_, slots_ + capacity()); }
-  iterator end() const noexcept {
-    return iterator(slots_ + capacity(), slots_ + capacity());
-  }
+  iterator end() const noexcept { return iterator(slots_ + capacity(), slots_ + capacity()); }
 
   // Adds p (non-null) unless an element with an equal key is there; true if added.
   bool insert(T* p) {

@@ -45,8 +45,8 @@ content_coding choose_coding(std::string_view accept_encoding) noexcept {
         comma == std::string_view::npos ? std::string_view() : accept_encoding.substr(comma + 1);
     const size_t semi = element.find(';');
     const std::string_view coding = trim_ows(element.substr(0, semi));
-    const int q = weight(semi == std::string_view::npos ? std::string_view()
-                                                        : element.substr(semi + 1));
+    const int q =
+        weight(semi == std::string_view::npos ? std::string_view() : element.substr(semi + 1));
     if (q < 0) continue;
     if (iequals(coding, "gzip") || iequals(coding, "x-gzip")) {
       gzip = q;

@@ -6,8 +6,8 @@
 
 #include "core/object_pool.hpp"
 #include "proto/engineio/sid.hpp"
-#include "ws/frame_header.hpp"
 #include "server/socketio_server.hpp"
+#include "ws/frame_header.hpp"
 
 namespace relay::socketio::detail {
 namespace {
@@ -369,9 +369,7 @@ std::vector<std::shared_ptr<socket_state>> socket_list::snapshot() const {
 // --- loop_runtime ---------------------------------------------------------------------------
 
 loop_runtime::loop_runtime(server_impl& server, unsigned index, core::event_loop& loop)
-    : server_(server),
-      index_(index),
-      loop_(loop) {}
+    : server_(server), index_(index), loop_(loop) {}
 
 void loop_runtime::start_waiting(client_state& c) {
   c.waiting = true;

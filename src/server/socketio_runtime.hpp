@@ -310,7 +310,8 @@ class loop_runtime final : public engineio::engine_handler {
   client_state* waiting_tail_ = nullptr;
   struct connect_timer : core::timer {
     explicit connect_timer(loop_runtime& rt)
-        : core::timer([](core::timer& t) { static_cast<connect_timer&>(t).owner.expire_waiting(); }),
+        : core::timer(
+              [](core::timer& t) { static_cast<connect_timer&>(t).owner.expire_waiting(); }),
           owner(rt) {}
     loop_runtime& owner;
   };

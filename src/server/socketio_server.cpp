@@ -411,7 +411,8 @@ void broadcast::fetch_sockets(fetch_callback cb) const {
       [spec](detail::loop_runtime& rt) {
         std::vector<socket_info> found;
         rt.for_each_target(*spec, [&](detail::socket_state& s) {
-          if (s.connected) found.push_back({s.id.str(), s.nsp, *s.hs, s.all_rooms(), s.data_copy()});
+          if (s.connected)
+            found.push_back({s.id.str(), s.nsp, *s.hs, s.all_rooms(), s.data_copy()});
         });
         return found;
       },

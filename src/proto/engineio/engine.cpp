@@ -211,7 +211,8 @@ void engine::handshake(http::http_session& http, http::request& req, std::span<u
     if (ws == nullptr) return;
   }
   ++stats_.handshakes;
-  auto* s = new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling);
+  auto* s =
+      new session(*this, sid, websocket ? transport_kind::websocket : transport_kind::polling);
   sessions_.insert(s);
   s->set_base64_binary(base64_binary);
   const std::string open =

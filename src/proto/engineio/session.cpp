@@ -17,10 +17,7 @@ std::string_view as_chars(std::span<const uint8_t> b) {
 }  // namespace
 
 session::session(engine& owner, std::string_view sid, transport_kind transport)
-    : core::timer(&session::on_timer),
-      engine_(owner),
-      sid_(sid),
-      transport_(transport) {
+    : core::timer(&session::on_timer), engine_(owner), sid_(sid), transport_(transport) {
   if (transport == transport_kind::polling) polling();
 }
 
@@ -129,7 +126,8 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
       ws_->send({reinterpret_cast<const uint8_t*>(frame.data()), frame.size()}, ws::opcode::text,
                 c);
     } else {
-      ws_->send_prefixed(to_char(type), {reinterpret_cast<const uint8_t*>(data.data()), data.size()},
+      ws_->send_prefixed(to_char(type),
+                         {reinterpret_cast<const uint8_t*>(data.data()), data.size()},
                          ws::opcode::text, c);
     }
     return;

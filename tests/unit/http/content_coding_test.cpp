@@ -16,7 +16,7 @@ TEST(ContentCoding, ChoosesByWeightGzipOnATie) {
   EXPECT_EQ(choose_coding("GZip"), content_coding::gzip);
   EXPECT_EQ(choose_coding("x-gzip"), content_coding::gzip);
   EXPECT_EQ(choose_coding("deflate"), content_coding::deflate);
-  EXPECT_EQ(choose_coding("deflate, gzip"), content_coding::gzip);  // equal q: gzip
+  EXPECT_EQ(choose_coding("deflate, gzip"), content_coding::gzip);            // equal q: gzip
   EXPECT_EQ(choose_coding("gzip, deflate, br, zstd"), content_coding::gzip);  // browsers
   EXPECT_EQ(choose_coding("gzip;q=0.5, deflate"), content_coding::deflate);
   EXPECT_EQ(choose_coding("gzip ; q=0.8 , deflate;q=0.9"), content_coding::deflate);
