@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "auth/token_command.hpp"
 #include "bench/bench_main.hpp"
 #include "server/serve_command.hpp"
 
@@ -12,7 +13,8 @@ void usage(FILE* out) {
       "usage: relay <command> [options]\n\n"
       "commands:\n"
       "  serve   run the server (relay serve --help)\n"
-      "  bench   run the load generator (relay bench --help)\n",
+      "  bench   run the load generator (relay bench --help)\n"
+      "  token   make a development JWT, or verify one (relay token --help)\n",
       out);
 }
 }  // namespace
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "serve") == 0) return relay::server::serve_main(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "bench") == 0) return relay::bench::bench_main(argc - 1, argv + 1);
+  if (std::strcmp(argv[1], "token") == 0) return relay::auth::token_main(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     usage(stdout);
     return 0;
