@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "http/content_coding.hpp"
+#include "http/cookie.hpp"
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_writer.hpp"
@@ -117,6 +118,12 @@ void check_request(const request& req, const parse_result& r, const char* buf, s
           "a known coding");
     const bool names_one = h.value.find_first_of("*gGdD") != std::string_view::npos;
     check(names_one || c == relay::http::content_coding::identity, "unnamed codings: identity");
+    // A cookie's value is a slice of the header, never containing its separator.
+    const std::string_view v = relay::http::cookie_value(h.value, "relay_token");
+    check(v.empty() || (v.data() >= h.value.data() &&
+                        v.data() + v.size() <= h.value.data() + h.value.size()),
+          "cookie value inside the header");
+    check(v.find(';') == std::string_view::npos, "cookie value holds no ';'");
   }
 }
 

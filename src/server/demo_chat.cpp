@@ -48,12 +48,17 @@ void say(socketio::namespace_ref nsp, const std::string& room, std::string text)
 void install_demo_chat(socketio::server& io) {
   socketio::namespace_ref chat = io.of("/");
   chat.on_connection([chat](socket& s) {
+    // A verified token's user (relay serve --jwt-...) is the name; else the one the page sent.
     std::string name;
-    if (const json::value* n = s.handshake().auth().find("name"); n != nullptr && n->is_string()) {
+    if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) {
+      name = trimmed(u->as_string(), kMaxName);
+    } else if (const json::value* n = s.handshake().auth().find("name");
+               n != nullptr && n->is_string()) {
       name = trimmed(n->as_string(), kMaxName);
     }
     if (name.empty()) name = "guest-" + std::string(s.id().substr(0, 4));
-    s.data() = json::object{{"name", name}, {"room", "lobby"}};
+    s.data()["name"] = name;  // beside what the auth middleware put there
+    s.data()["room"] = "lobby";
     s.join("lobby");
     s.emit("welcome", {json::object{{"id", s.id()}, {"name", name}, {"room", "lobby"}}});
     say(chat, "lobby", name + " joined");

@@ -6,10 +6,16 @@
 #include <cstdio>
 #include <algorithm>
 #include <exception>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "server/demo_chat.hpp"
+#include "server/jwt_auth.hpp"
 #include "server/server.hpp"
 #include "server/socketio_server.hpp"
 #include "server/static_files.hpp"
@@ -76,10 +82,44 @@ int serve_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cors-origin", sio.cors_origins,
                  "Browser origin allowed to use Socket.IO cross-origin (repeatable; * = any)");
+  // JWT at the Socket.IO handshake (docs/auth.md): on as soon as a key is given.
+  std::string jwt_secret;
+  std::vector<std::string> jwt_public_keys;
+  auto jwt = std::make_shared<jwt_auth_config>();
+  app.add_option("--jwt-secret", jwt_secret,
+                 "HMAC secret for HS256/384/512 tokens (default: $RELAY_JWT_SECRET)");
+  app.add_option("--jwt-public-key", jwt_public_keys,
+                 "PEM public key file for RS256 (RSA) or ES256 (P-256) tokens; repeatable")
+      ->check(CLI::ExistingFile);
+  app.add_option("--jwt-issuer", jwt->verify.issuer, "Required \"iss\" claim");
+  app.add_option("--jwt-audience", jwt->verify.audience, "Accepted \"aud\" (repeatable)");
+  app.add_option("--jwt-leeway", jwt->verify.leeway_s, "Seconds of clock skew for exp/nbf")
+      ->capture_default_str();
+  app.add_option("--jwt-cookie", jwt->cookie_name, "Cookie that may carry the token")
+      ->capture_default_str();
+  app.add_flag("--jwt-allow-query", jwt->allow_query_token,
+               "Accept ?token= in the handshake URL (it ends up in proxy logs)");
+  app.add_flag("--allow-anonymous", jwt->allow_anonymous,
+               "With JWT on, admit clients that send no token at all (not a bad one)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  }
+  if (jwt_secret.empty()) {
+    if (const char* env = std::getenv("RELAY_JWT_SECRET")) jwt_secret = env;
+  }
+  try {
+    if (!jwt_secret.empty()) jwt->keys.add_hmac_secret(jwt_secret);
+    for (const std::string& path : jwt_public_keys) {
+      std::ifstream in(path, std::ios::binary);
+      std::ostringstream pem;
+      pem << in.rdbuf();
+      jwt->keys.add_public_key_pem(pem.str());
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relay: JWT key: %s\n", e.what());
+    return 1;
   }
   cfg.ws.deflate.enabled = !no_compression;
   cfg.http.socket = cfg.ws.socket;
@@ -118,6 +158,7 @@ int serve_main(int argc, char** argv) {
   sio.port = cfg.port;
   sio.threads = cfg.threads;
   socketio::server io(sio);
+  if (jwt->keys.size() != 0) install_jwt_auth(io.of("/"), jwt);
   install_demo_chat(io);
   try {
     io.impl_->start_with(cfg);

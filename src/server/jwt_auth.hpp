@@ -1,0 +1,29 @@
+#pragma once
+// JWT at the Socket.IO handshake for `relay serve`: a namespace middleware that admits a socket
+// only with a token that verifies (src/auth/jwt), found, in this order, in the client's `auth`
+// payload ({token: "..."}), an `Authorization: Bearer` header, or a cookie. A token in the
+// query string is refused unless allowed: URLs end up in proxy and access logs.
+//
+// A refusal is a CONNECT_ERROR whose message says why ("token expired", "token required", ...)
+// and whose data is {"code": <jwt_errc name or "token_required" / "token_in_query">}. An
+// admitted socket's data() gets "user" (the "sub" claim) and "claims".
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "auth/jwt.hpp"
+#include "relay/socketio.hpp"
+
+namespace relay::server {
+
+struct jwt_auth_config {
+  auth::key_set keys;
+  auth::verify_options verify;
+  std::string cookie_name = "relay_token";
+  bool allow_query_token = false;  // ?token=... in the handshake URL
+  bool allow_anonymous = false;    // no token at all: admitted without a user
+};
+
+void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_auth_config> cfg);
+
+}  // namespace relay::server

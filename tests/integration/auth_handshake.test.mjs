@@ -1,0 +1,106 @@
+// JWT at the Socket.IO handshake of `relay serve` (--jwt-secret / --jwt-public-key), with the
+// official socket.io-client and tokens signed by npm jsonwebtoken: the token may come in the
+// `auth` payload, an Authorization: Bearer header or a cookie; a refusal is a connect_error
+// whose message says why; the demo chat then knows the user from the token's "sub".
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import jwt from 'jsonwebtoken';
+import { io } from 'socket.io-client';
+
+import { HOST, onceEvent, startServer, stopServerCleanly } from './helpers.mjs';
+
+const T = 5000;
+const SECRET = 'handshake test secret';
+const dir = mkdtempSync(join(tmpdir(), 'relay-auth-'));
+const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+writeFileSync(join(dir, 'ec.pem'), ec.publicKey.export({ type: 'spki', format: 'pem' }));
+
+let strict;     // --jwt-secret, --jwt-public-key
+let lenient;    // plus --jwt-allow-query --allow-anonymous
+const clients = [];
+
+before(async () => {
+  const keys = ['--jwt-secret', SECRET, '--jwt-public-key', join(dir, 'ec.pem')];
+  strict = await startServer(keys);
+  lenient = await startServer([...keys, '--jwt-allow-query', '--allow-anonymous']);
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await stopServerCleanly(strict);
+  await stopServerCleanly(lenient);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const good = (sub = 'alice') => jwt.sign({ sub }, SECRET, { expiresIn: '10m' });
+
+// Resolves with ['welcome', data] or ['connect_error', {message, data}].
+function attempt(server, opts) {
+  const c = io(`http://${HOST}:${server.port}/`, { reconnection: false, forceNew: true, ...opts });
+  clients.push(c);
+  return Promise.race([
+    onceEvent(c, 'welcome', T, 'welcome').then(([w]) => ['welcome', w]),
+    onceEvent(c, 'connect_error', T, 'connect_error').then(([e]) =>
+      ['connect_error', { message: e.message, data: e.data }]),
+  ]).finally(() => c.disconnect());
+}
+
+for (const transports of [['websocket'], ['polling']]) {
+  describe(`over ${transports[0]}`, () => {
+    test('a valid token in auth connects, and the app sees its user', async () => {
+      const [what, w] = await attempt(strict, { transports, auth: { token: good('alice') } });
+      assert.equal(what, 'welcome');
+      assert.equal(w.name, 'alice');
+    });
+
+    test('Authorization: Bearer and the cookie carry it too', async () => {
+      const bearer = await attempt(strict,
+        { transports, extraHeaders: { Authorization: `Bearer ${good('bea')}` } });
+      assert.deepEqual([bearer[0], bearer[1].name], ['welcome', 'bea']);
+      const cookie = await attempt(strict,
+        { transports, extraHeaders: { Cookie: `other=1; relay_token=${good('coo')}` } });
+      assert.deepEqual([cookie[0], cookie[1].name], ['welcome', 'coo']);
+    });
+
+    test('refusals say why', async () => {
+      const cases = [
+        [{}, 'token required', 'token_required'],
+        [{ auth: { token: jwt.sign({ sub: 'x' }, SECRET, { expiresIn: -60 }) } },
+          'token expired', 'expired'],
+        [{ auth: { token: jwt.sign({ sub: 'x' }, 'other', { expiresIn: '1m' }) } },
+          'invalid token signature', 'bad_signature'],
+        [{ auth: { token: 'not.a.token' } }, 'malformed token', 'malformed'],
+        [{ query: { token: good() } }, 'token in query string not allowed', 'token_in_query'],
+      ];
+      for (const [opts, message, code] of cases) {
+        const [what, e] = await attempt(strict, { transports, ...opts });
+        assert.equal(what, 'connect_error', JSON.stringify(opts));
+        assert.deepEqual(e, { message, data: { code } }, JSON.stringify(opts));
+      }
+    });
+  });
+}
+
+test('ES256 tokens verify with --jwt-public-key', async () => {
+  const token = jwt.sign({ sub: 'eve' }, ec.privateKey, { algorithm: 'ES256', expiresIn: '5m' });
+  const [what, w] = await attempt(strict, { transports: ['websocket'], auth: { token } });
+  assert.deepEqual([what, w.name], ['welcome', 'eve']);
+});
+
+test('--allow-anonymous admits no token but not a bad one; --jwt-allow-query takes ?token=',
+  async () => {
+    const [anon, w] = await attempt(lenient, { transports: ['websocket'] });
+    assert.equal(anon, 'welcome');
+    assert.match(w.name, /^guest-/);
+    const [bad, e] = await attempt(lenient,
+      { transports: ['websocket'], auth: { token: jwt.sign({}, 'other', { expiresIn: 60 }) } });
+    assert.deepEqual([bad, e.message], ['connect_error', 'invalid token signature']);
+    const [viaQuery, q] = await attempt(lenient,
+      { transports: ['websocket'], query: { token: good('quinn') } });
+    assert.deepEqual([viaQuery, q.name], ['welcome', 'quinn']);
+  });
