@@ -16,6 +16,7 @@
 
 #include "server/demo_chat.hpp"
 #include "server/jwt_auth.hpp"
+#include "server/rooms_service.hpp"
 #include "server/server.hpp"
 #include "server/socketio_server.hpp"
 #include "server/static_files.hpp"
@@ -99,6 +100,10 @@ int serve_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--jwt-allow-query", jwt->allow_query_token,
                "Accept ?token= in the handshake URL (it ends up in proxy logs)");
+  std::vector<std::string> rooms_namespaces;
+  app.add_option("--rooms-namespace", rooms_namespaces,
+                 "Socket.IO namespace where clients join, leave and publish in rooms by event, "
+                 "within their token's grants (docs/auth.md); repeatable");
   app.add_flag("--allow-anonymous", jwt->allow_anonymous,
                "With JWT on, admit clients that send no token at all (not a bad one)");
   try {
@@ -158,8 +163,18 @@ int serve_main(int argc, char** argv) {
   sio.port = cfg.port;
   sio.threads = cfg.threads;
   socketio::server io(sio);
-  if (jwt->keys.size() != 0) install_jwt_auth(io.of("/"), jwt);
+  const bool tokens = jwt->keys.size() != 0;
+  if (tokens) install_jwt_auth(io.of("/"), jwt);
   install_demo_chat(io);
+  for (const std::string& name : rooms_namespaces) {
+    if (name.size() < 2 || name[0] != '/' || name.find(',') != std::string::npos) {
+      std::fprintf(stderr, "relay: --rooms-namespace '%s': a name like /live (not /)\n",
+                   name.c_str());
+      return 2;
+    }
+    if (tokens) install_jwt_auth(io.of(name), jwt);
+    install_rooms_service(io.of(name), tokens);
+  }
   try {
     io.impl_->start_with(cfg);
   } catch (const std::exception& e) {

@@ -1,0 +1,22 @@
+#pragma once
+// Rooms as a service on a namespace (relay serve --rooms-namespace /live): clients join, leave
+// and publish by event, within what their token grants (src/auth/room_grants), with no
+// application code:
+//   join(room)               -> ack {ok: true, room}  | {error}
+//   leave(room)              -> ack {ok: true, room}  | {error}
+//   publish({room, data})    -> ack {ok: true}        | {error}
+// Members of the room get "message" {room, data, from} (from: the publisher's user, or null).
+// A refusal without an ack to carry it comes back as the event "relay:error" {event, room,
+// error}: never a silent drop.
+//
+// Room names are 1-200 bytes; inside the namespace they are kept as "r:" + name, so a client
+// can never join a socket's own id room (ids have no ':') and read its private messages.
+#include "relay/socketio.hpp"
+
+namespace relay::server {
+
+// tokens_verified: the namespace has the JWT middleware; grants come from each socket's
+// claims (none without a token). Otherwise every room is open to everyone.
+void install_rooms_service(socketio::namespace_ref nsp, bool tokens_verified);
+
+}  // namespace relay::server
