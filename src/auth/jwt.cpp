@@ -9,6 +9,7 @@
 #include <openssl/pem.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <optional>
 #include <stdexcept>
@@ -328,6 +329,12 @@ tl::expected<json::value, jwt_errc> verify(std::string_view token, const key_set
   }
   if (!audience_ok(*claims, options.audience)) return unexpected(jwt_errc::bad_audience);
   return std::move(*claims);
+}
+
+int64_t unix_now_s() noexcept {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 std::string sign_hmac(const json::value& claims, std::string_view secret, std::string_view alg,

@@ -66,6 +66,9 @@ struct verify_options {
   bool require_exp = true;            // a token without "exp" never expires: refuse it
 };
 
+// The system clock in Unix seconds: what verify() takes as `now_s`.
+int64_t unix_now_s() noexcept;
+
 // The token's claims (its payload object) when it verifies at `now_s` (Unix seconds).
 tl::expected<json::value, jwt_errc> verify(std::string_view token, const key_set& keys,
                                            const verify_options& options, int64_t now_s);

@@ -1,7 +1,6 @@
 #include "auth/token_command.hpp"
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,12 +12,6 @@
 
 namespace relay::auth {
 namespace {
-
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // "90", "90s", "15m", "1h", "7d" to seconds; -1 if malformed.
 int64_t parse_duration(const std::string& text) {
@@ -101,7 +94,7 @@ int token_main(int argc, char** argv) {
     options.issuer = issuer;
     if (!audience.empty()) options.audience.push_back(audience);
     options.leeway_s = leeway;
-    auto claims = verify(token, keys, options, now_s());
+    auto claims = verify(token, keys, options, unix_now_s());
     if (!claims) {
       std::printf("invalid: %s\n", std::string(describe(claims.error())).c_str());
       return 1;
@@ -119,7 +112,7 @@ int token_main(int argc, char** argv) {
     std::fprintf(stderr, "relay token: bad --ttl '%s' (90s, 15m, 1h, 7d)\n", ttl.c_str());
     return 2;
   }
-  const int64_t now = now_s();
+  const int64_t now = unix_now_s();
   json::object claims{{"sub", user}, {"iat", now}, {"exp", now + lifetime}};
   if (!issuer.empty()) claims.emplace_back("iss", issuer);
   if (!audience.empty()) claims.emplace_back("aud", audience);

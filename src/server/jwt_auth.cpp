@@ -2,17 +2,10 @@
 
 #include "http/cookie.hpp"
 
-#include <chrono>
 #include <optional>
 
 namespace relay::server {
 namespace {
-
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string_view code_name(auth::jwt_errc e) noexcept {
   switch (e) {
@@ -86,7 +79,7 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
       next(refusal("token required", "token_required"));
       return;
     }
-    auto claims = auth::verify(token, cfg->keys, cfg->verify, now_s());
+    auto claims = auth::verify(token, cfg->keys, cfg->verify, auth::unix_now_s());
     if (!claims) {
       next(refusal(auth::describe(claims.error()), code_name(claims.error())));
       return;
