@@ -74,8 +74,8 @@ void base64url_encode(std::string_view in, std::string& out) {
 struct key_set::key {
   key_family family;
   std::string kid;
-  std::string secret;          // hmac
-  EVP_PKEY* pkey = nullptr;    // rsa, ec_p256
+  std::string secret;        // hmac
+  EVP_PKEY* pkey = nullptr;  // rsa, ec_p256
   ~key() { EVP_PKEY_free(pkey); }
 };
 
@@ -351,8 +351,8 @@ std::string sign_hmac(const json::value& claims, std::string_view secret, std::s
   unsigned char mac[EVP_MAX_MD_SIZE];
   size_t mac_len = 0;
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, EVP_MD_get0_name(a->digest()), nullptr, secret.data(),
-                secret.size(), reinterpret_cast<const unsigned char*>(token.data()),
-                token.size(), mac, sizeof mac, &mac_len) == nullptr) {
+                secret.size(), reinterpret_cast<const unsigned char*>(token.data()), token.size(),
+                mac, sizeof mac, &mac_len) == nullptr) {
     throw std::runtime_error("HMAC failed");
   }
   token += '.';

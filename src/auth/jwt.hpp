@@ -26,11 +26,11 @@ enum class jwt_errc : uint8_t {
   unsupported_alg,  // "none", an unknown alg, or none of the keys verifies this alg
   unknown_key,      // the kid names no key
   bad_signature,
-  expired,          // now >= exp (+ leeway)
-  not_yet_valid,    // now < nbf (- leeway)
+  expired,        // now >= exp (+ leeway)
+  not_yet_valid,  // now < nbf (- leeway)
   bad_issuer,
   bad_audience,
-  missing_exp,      // required by the options and absent
+  missing_exp,  // required by the options and absent
 };
 
 // Short static text, e.g. "token expired" (for CONNECT_ERROR reasons and logs).

@@ -1,8 +1,8 @@
 #include "server/jwt_auth.hpp"
 
-#include "http/cookie.hpp"
-
 #include <optional>
+
+#include "http/cookie.hpp"
 
 namespace relay::server {
 namespace {

@@ -45,11 +45,11 @@ void refuse(socket& s, ack& reply, std::string_view event, std::string_view room
 void install_rooms_service(socketio::namespace_ref nsp, bool tokens_verified) {
   nsp.on_connection([nsp, tokens_verified](socket& s) {
     auto grants = std::make_shared<const auth::room_grants>(
-        tokens_verified ? auth::room_grants::from_claims(s.data().is_object() &&
-                                                                 s.data().find("claims")
-                                                             ? *s.data().find("claims")
-                                                             : json::value())
-                        : auth::room_grants::all());
+        tokens_verified
+            ? auth::room_grants::from_claims(s.data().is_object() && s.data().find("claims")
+                                                 ? *s.data().find("claims")
+                                                 : json::value())
+            : auth::room_grants::all());
     json::value from;
     if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) from = *u;
 

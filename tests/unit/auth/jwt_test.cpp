@@ -16,7 +16,8 @@ namespace {
 // RFC 7515 Appendix A.1: the HS256 example, verified with its published key.
 constexpr std::string_view kRfcToken =
     "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9."
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ."
+    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
+    "."
     "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 constexpr std::string_view kRfcKey =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
@@ -80,8 +81,8 @@ TEST(Jwt, NoneAndUnknownAlgorithmsAreRefused) {
   const key_set keys = rfc_keys();
   const std::string payload = b64(R"({"sub":"u","exp":99999999999})");
   for (std::string_view alg : {"none", "None", "HS1", "PS256", "RS512"}) {
-    const std::string t = b64(std::string(R"({"alg":")") + std::string(alg) + "\"}") + "." +
-                          payload + ".";
+    const std::string t =
+        b64(std::string(R"({"alg":")") + std::string(alg) + "\"}") + "." + payload + ".";
     EXPECT_EQ(verify(t, keys, {}, 0).error(), jwt_errc::unsupported_alg) << alg;
   }
   const std::string crit = b64(R"({"alg":"HS256","crit":["exp"]})") + "." + payload + ".AA";
@@ -199,8 +200,8 @@ TEST(Jwt, Rs256AndEs256AndNoAlgorithmConfusion) {
   EXPECT_TRUE(verify(forever, keys, lax, 0).has_value());
   EXPECT_EQ(verify(token(rsa.get(), "RS256", R"({"exp":"soon"})"), keys, {}, 0).error(),
             jwt_errc::malformed);
-  EXPECT_EQ(verify(token(rsa.get(), "RS256", R"({"exp":2000000000,"nbf":1950000000})"), keys,
-                   {}, 1'900'000'000)
+  EXPECT_EQ(verify(token(rsa.get(), "RS256", R"({"exp":2000000000,"nbf":1950000000})"), keys, {},
+                   1'900'000'000)
                 .error(),
             jwt_errc::not_yet_valid);
 }

@@ -35,8 +35,8 @@ TEST(RoomGrants, PatternsMatchWithStars) {
 }
 
 TEST(RoomGrants, FromClaims) {
-  auto claims = json::parse(
-      R"({"sub":"u","relay":{"subscribe":["chat:*","news",3],"publish":"chat:*"}})");
+  auto claims =
+      json::parse(R"({"sub":"u","relay":{"subscribe":["chat:*","news",3],"publish":"chat:*"}})");
   ASSERT_TRUE(claims);
   const room_grants g = room_grants::from_claims(*claims);
   EXPECT_TRUE(g.may_subscribe("chat:x"));
