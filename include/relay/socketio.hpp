@@ -48,6 +48,7 @@ struct socket_state;
 struct namespace_config;
 struct broadcast_spec;
 struct pending_ack;
+struct socket_timer;
 struct raw_endpoint;
 class server_impl;
 }  // namespace detail
@@ -182,6 +183,9 @@ class socket {
 
   void on(std::string event, event_handler h);
   void on_disconnect(disconnect_handler h);
+  // One deadline per socket, on its loop: fn runs after delay_ms unless the socket goes first or
+  // set_timer is called again (which replaces it). For per-socket expiries such as a token's.
+  void set_timer(uint32_t delay_ms, std::function<void(socket&)> fn);
 
   // Node's socket.compress(flag): whether the next emit may be compressed (permessage-deflate
   // negotiated and the message at least deflate_threshold long); the default is true.
@@ -211,6 +215,7 @@ class socket {
  private:
   friend struct detail::socket_state;
   friend struct detail::pending_ack;
+  friend struct detail::socket_timer;
   friend class ack;
   explicit socket(detail::socket_state& st) : st_(&st) {}
   detail::socket_state* st_;

@@ -1,5 +1,7 @@
 #include "server/jwt_auth.hpp"
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 
 #include "http/cookie.hpp"
@@ -50,6 +52,35 @@ std::string_view query_param(std::string_view query, std::string_view name) noex
   return {};
 }
 
+int64_t unix_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Arms the socket's one timer for the token's expiry: the warning first, then the end.
+void arm_expiry(socketio::socket& s, const std::shared_ptr<const jwt_auth_config>& cfg,
+                const json::value& claims) {
+  const json::value* exp = claims.find("exp");
+  if (exp == nullptr || !exp->is_number()) return;  // verify() allowed a token without exp
+  const auto exp_ms = static_cast<int64_t>(exp->as_double() * 1000);
+  const int64_t now = unix_now_ms();
+  const int64_t left = std::max<int64_t>(exp_ms - now, 0);
+  const int64_t warn_before =
+      std::min<int64_t>(int64_t{cfg->expiry_warning_s} * 1000, left / 2);
+  auto expire = [](socketio::socket& s) {
+    s.emit("token:expired", {});
+    s.disconnect();
+  };
+  const json::value exp_value = *exp;
+  s.set_timer(static_cast<uint32_t>(left - warn_before),
+              [exp_ms, exp_value, expire](socketio::socket& s) {
+                s.emit("token:expiring", {json::object{{"exp", exp_value}}});
+                s.set_timer(static_cast<uint32_t>(std::max<int64_t>(exp_ms - unix_now_ms(), 0)),
+                            expire);
+              });
+}
+
 }  // namespace
 
 void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_auth_config> cfg) {
@@ -89,7 +120,32 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
     if (const json::value* sub = claims->find("sub"); sub != nullptr && sub->is_string()) {
       data["user"] = *sub;
     }
+    arm_expiry(s, cfg, *claims);
     data["claims"] = std::move(*claims);
+    // A fresh token for the same user extends the connection; the grants stay as at connect.
+    s.on("token:refresh", [cfg](socketio::socket& s, socketio::args& a, socketio::ack reply) {
+      auto answer = [&](json::value v) {
+        if (reply) reply({std::move(v)});
+      };
+      if (a.empty() || !a[0].is_string()) {
+        return answer(json::object{{"error", "token:refresh takes a token"}});
+      }
+      auto fresh = auth::verify(a[0].as_string(), cfg->keys, cfg->verify, auth::unix_now_s());
+      if (!fresh) {
+        return answer(json::object{{"error", std::string(auth::describe(fresh.error()))}});
+      }
+      json::value& data = s.data();
+      const json::value* was = data.find("user");
+      const json::value* now = fresh->find("sub");
+      if ((was != nullptr) != (now != nullptr) || (was != nullptr && !(*was == *now))) {
+        return answer(json::object{{"error", "token for another user"}});
+      }
+      arm_expiry(s, cfg, *fresh);
+      const json::value* exp = fresh->find("exp");
+      json::value exp_value = exp != nullptr ? *exp : json::value();
+      data["claims"] = std::move(*fresh);
+      answer(json::object{{"ok", true}, {"exp", exp_value}});
+    });
     next(std::nullopt);
   });
 }

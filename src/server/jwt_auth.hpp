@@ -7,6 +7,12 @@
 // A refusal is a CONNECT_ERROR whose message says why ("token expired", "token required", ...)
 // and whose data is {"code": <jwt_errc name or "token_required" / "token_in_query">}. An
 // admitted socket's data() gets "user" (the "sub" claim) and "claims".
+//
+// Tokens expire on live connections too: `expiry_warning_s` before "exp" (at most half the time
+// left) the socket gets "token:expiring" {exp}; the client may answer with the event
+// "token:refresh" (a new token for the same user; ack {ok, exp} or {error}). At "exp" without a
+// fresh token it gets "token:expired" and is disconnected from the namespace ("io server
+// disconnect" on the client).
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,6 +28,7 @@ struct jwt_auth_config {
   std::string cookie_name = "relay_token";
   bool allow_query_token = false;  // ?token=... in the handshake URL
   bool allow_anonymous = false;    // no token at all: admitted without a user
+  uint32_t expiry_warning_s = 60;  // "token:expiring" this long before exp
 };
 
 void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_auth_config> cfg);

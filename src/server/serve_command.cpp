@@ -98,6 +98,9 @@ int serve_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--jwt-cookie", jwt->cookie_name, "Cookie that may carry the token")
       ->capture_default_str();
+  app.add_option("--jwt-expiry-warning", jwt->expiry_warning_s,
+                 "Seconds before a token's exp that the client gets token:expiring")
+      ->capture_default_str();
   app.add_flag("--jwt-allow-query", jwt->allow_query_token,
                "Accept ?token= in the handshake URL (it ends up in proxy logs)");
   std::vector<std::string> rooms_namespaces;

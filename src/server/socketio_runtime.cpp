@@ -35,6 +35,21 @@ pending_ack::pending_ack(socket_state* s, uint64_t i, ack_callback c)
       id(i),
       cb(std::move(c)) {}
 
+// --- socket timers ---------------------------------------------------------------------------
+
+socket_timer::socket_timer(socket_state* s, std::function<void(socket&)> f)
+    : core::timer([](core::timer& t) {
+        auto& self = static_cast<socket_timer&>(t);
+        socket_state* owner = self.owner;
+        if (!owner->connected) return;
+        auto keep = owner->shared_from_this();
+        std::function<void(socket&)> fn = std::move(self.fn);  // it may set a new timer
+        socket s(*owner);
+        if (fn) fn(s);
+      }),
+      owner(s),
+      fn(std::move(f)) {}
+
 // --- broadcast acks ---------------------------------------------------------------------------
 
 broadcast_ack_state::broadcast_ack_state(loop_runtime& h, broadcast_ack_callback c, size_t loops)
@@ -210,7 +225,10 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   leave_all();
   if (was_connected) runtime.remove_member(nsp, "", this);  // the namespace's member list
   // Pending acks die with the socket, without calling back (Node drops them too).
-  if (extras) extras->acks.clear();
+  if (extras) {
+    extras->acks.clear();
+    extras->timer.reset();
+  }
   client = nullptr;
   c->sockets.erase(this);
   if (was_connected) {

@@ -78,6 +78,13 @@ struct broadcast_ack_state : core::timer {
   bool finished = false;
 };
 
+// socket::set_timer's deadline: calls back while its socket is connected.
+struct socket_timer : core::timer {
+  socket_timer(socket_state* s, std::function<void(socket&)> f);
+  socket_state* owner;
+  std::function<void(socket&)> fn;
+};
+
 // A volatile packet is dropped, not queued, for a connection with more than this waiting.
 inline constexpr size_t kVolatileHighWater = 64 * 1024;
 
@@ -116,6 +123,7 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
     std::vector<disconnect_handler> on_disconnect;
     std::vector<std::unique_ptr<pending_ack>> acks;  // emitted with an ack, awaiting it
     std::unique_ptr<recovery_state> recovery;        // allocated only when recovery is on
+    std::unique_ptr<socket_timer> timer;             // socket::set_timer's deadline
   };
   std::unique_ptr<rare_state> extras;
   rare_state& rare() {

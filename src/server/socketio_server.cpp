@@ -204,6 +204,15 @@ void socket::on(std::string event, event_handler h) {
   }
 }
 
+void socket::set_timer(uint32_t delay_ms, std::function<void(socket&)> fn) {
+  if (st_->client == nullptr) return;  // gone: nothing will run
+  auto& slot = st_->rare().timer;
+  if (slot) core::timer_wheel::cancel(*slot);
+  slot = std::make_unique<detail::socket_timer>(st_, std::move(fn));
+  core::event_loop& loop = st_->runtime.loop();
+  loop.timers().schedule(*slot, loop.now_ms() + delay_ms);
+}
+
 void socket::on_disconnect(disconnect_handler h) {
   st_->rare().on_disconnect.push_back(std::move(h));
 }

@@ -22,18 +22,21 @@ writeFileSync(join(dir, 'ec.pem'), ec.publicKey.export({ type: 'spki', format: '
 
 let strict;     // --jwt-secret, --jwt-public-key
 let lenient;    // plus --jwt-allow-query --allow-anonymous
+let brief;      // --jwt-expiry-warning 1: token expiry on live connections in seconds
 const clients = [];
 
 before(async () => {
   const keys = ['--jwt-secret', SECRET, '--jwt-public-key', join(dir, 'ec.pem')];
   strict = await startServer(keys);
   lenient = await startServer([...keys, '--jwt-allow-query', '--allow-anonymous']);
+  brief = await startServer([...keys, '--jwt-expiry-warning', '1']);
 });
 
 after(async () => {
   for (const c of clients) c.disconnect();
   await stopServerCleanly(strict);
   await stopServerCleanly(lenient);
+  await stopServerCleanly(brief);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -104,3 +107,47 @@ test('--allow-anonymous admits no token but not a bad one; --jwt-allow-query tak
       { transports: ['websocket'], query: { token: good('quinn') } });
     assert.deepEqual([viaQuery, q.name], ['welcome', 'quinn']);
   });
+
+// Tokens expire on live connections: token:expiring ahead of exp, then token:expired and a
+// server disconnect, unless the client sent a fresh token for the same user (token:refresh).
+describe('token expiry on a live connection', () => {
+  const live = async (sub, seconds) => {
+    const token = jwt.sign({ sub }, SECRET, { expiresIn: seconds });
+    const c = io(`http://${HOST}:${brief.port}/`,
+      { reconnection: false, forceNew: true, transports: ['websocket'], auth: { token } });
+    clients.push(c);
+    await onceEvent(c, 'welcome', T, 'welcome');
+    return c;
+  };
+
+  test('without a fresh token the socket is told and disconnected at exp', async () => {
+    const c = await live('ivy', 3);
+    const started = Date.now();
+    const [{ exp }] = await onceEvent(c, 'token:expiring', T, 'token:expiring');
+    assert.equal(typeof exp, 'number');
+    const expired = onceEvent(c, 'token:expired', T, 'token:expired');
+    const [reason] = await onceEvent(c, 'disconnect', T, 'disconnect');
+    await expired;
+    assert.equal(reason, 'io server disconnect');
+    assert.ok(Date.now() >= exp * 1000 - 50, 'not before exp');
+    assert.ok(Date.now() - started < 4500, 'at exp, not much later');
+  });
+
+  test('a fresh token for the same user keeps it connected; another user\'s is refused',
+    async () => {
+      const c = await live('jay', 3);
+      await onceEvent(c, 'token:expiring', T, 'token:expiring');
+      const other = jwt.sign({ sub: 'kim' }, SECRET, { expiresIn: 60 });
+      assert.deepEqual(await c.timeout(T).emitWithAck('token:refresh', other),
+        { error: 'token for another user' });
+      const expired = jwt.sign({ sub: 'jay' }, SECRET, { expiresIn: -60 });
+      assert.deepEqual(await c.timeout(T).emitWithAck('token:refresh', expired),
+        { error: 'token expired' });
+      const fresh = jwt.sign({ sub: 'jay' }, SECRET, { expiresIn: 60 });
+      const answer = await c.timeout(T).emitWithAck('token:refresh', fresh);
+      assert.equal(answer.ok, true);
+      assert.equal(answer.exp, jwt.decode(fresh).exp);
+      await new Promise((r) => setTimeout(r, 3000));  // past the first token's exp
+      assert.equal(c.connected, true, 'still connected on the fresh token');
+    });
+});
