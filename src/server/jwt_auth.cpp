@@ -115,11 +115,31 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
       next(refusal(auth::describe(claims.error()), code_name(claims.error())));
       return;
     }
+    const json::value* sub = claims->find("sub");
+    if (sub != nullptr && sub->is_string() && cfg->max_connections_per_user != 0) {
+      // Counted here and released on disconnect: this middleware is the namespace's last, so
+      // the socket connects right after next() below (a socket that never connects would
+      // never be released).
+      auto counts = cfg->counts;
+      const std::string user = sub->as_string();
+      {
+        std::lock_guard lock(counts->mu);
+        uint32_t& n = counts->by_user[user];
+        if (n >= cfg->max_connections_per_user) {
+          next(refusal("too many connections for this user", "too_many_connections"));
+          return;
+        }
+        ++n;
+      }
+      s.on_disconnect([counts, user](socketio::socket&, std::string_view) {
+        std::lock_guard lock(counts->mu);
+        auto it = counts->by_user.find(user);
+        if (it != counts->by_user.end() && --it->second == 0) counts->by_user.erase(it);
+      });
+    }
     json::value& data = s.data();
     if (!data.is_object()) data = json::object{};
-    if (const json::value* sub = claims->find("sub"); sub != nullptr && sub->is_string()) {
-      data["user"] = *sub;
-    }
+    if (sub != nullptr && sub->is_string()) data["user"] = *sub;
     arm_expiry(s, cfg, *claims);
     data["claims"] = std::move(*claims);
     // A fresh token for the same user extends the connection; the grants stay as at connect.

@@ -13,9 +13,15 @@
 // "token:refresh" (a new token for the same user; ack {ok, exp} or {error}). At "exp" without a
 // fresh token it gets "token:expired" and is disconnected from the namespace ("io server
 // disconnect" on the client).
+//
+// A user holds at most max_connections_per_user sockets on the namespace at once; one more is
+// refused ("too many connections for this user", code "too_many_connections").
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "auth/jwt.hpp"
 #include "relay/socketio.hpp"
@@ -29,6 +35,15 @@ struct jwt_auth_config {
   bool allow_query_token = false;  // ?token=... in the handshake URL
   bool allow_anonymous = false;    // no token at all: admitted without a user
   uint32_t expiry_warning_s = 60;  // "token:expiring" this long before exp
+  // Sockets one user ("sub") may hold on the namespace at once, over all loops; 0: no limit.
+  uint32_t max_connections_per_user = 5;
+  // The live counts behind that limit (shared by the loops; touched at connect and disconnect
+  // only, never per message).
+  struct user_counts {
+    std::mutex mu;
+    std::unordered_map<std::string, uint32_t> by_user;
+  };
+  std::shared_ptr<user_counts> counts = std::make_shared<user_counts>();
 };
 
 void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_auth_config> cfg);

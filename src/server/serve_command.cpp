@@ -98,6 +98,9 @@ int serve_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--jwt-cookie", jwt->cookie_name, "Cookie that may carry the token")
       ->capture_default_str();
+  app.add_option("--max-connections-per-user", jwt->max_connections_per_user,
+                 "With JWT on: sockets one user may hold per namespace at once (0 = no limit)")
+      ->capture_default_str();
   app.add_option("--jwt-expiry-warning", jwt->expiry_warning_s,
                  "Seconds before a token's exp that the client gets token:expiring")
       ->capture_default_str();

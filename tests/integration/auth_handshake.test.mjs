@@ -22,14 +22,15 @@ writeFileSync(join(dir, 'ec.pem'), ec.publicKey.export({ type: 'spki', format: '
 
 let strict;     // --jwt-secret, --jwt-public-key
 let lenient;    // plus --jwt-allow-query --allow-anonymous
-let brief;      // --jwt-expiry-warning 1: token expiry on live connections in seconds
+let brief;      // --jwt-expiry-warning 1, --max-connections-per-user 2
 const clients = [];
 
 before(async () => {
   const keys = ['--jwt-secret', SECRET, '--jwt-public-key', join(dir, 'ec.pem')];
   strict = await startServer(keys);
   lenient = await startServer([...keys, '--jwt-allow-query', '--allow-anonymous']);
-  brief = await startServer([...keys, '--jwt-expiry-warning', '1']);
+  brief = await startServer([...keys, '--jwt-expiry-warning', '1',
+    '--max-connections-per-user', '2']);
 });
 
 after(async () => {
@@ -150,4 +151,38 @@ describe('token expiry on a live connection', () => {
       await new Promise((r) => setTimeout(r, 3000));  // past the first token's exp
       assert.equal(c.connected, true, 'still connected on the fresh token');
     });
+});
+
+test('a user holds at most --max-connections-per-user sockets (counted over all loops)', async () => {
+  const token = jwt.sign({ sub: 'max' }, SECRET, { expiresIn: '5m' });
+  const opts = { transports: ['websocket'], auth: { token } };
+  const open = async () => {
+    const c = io(`http://${HOST}:${brief.port}/`, { reconnection: false, forceNew: true, ...opts });
+    clients.push(c);
+    return Promise.race([
+      onceEvent(c, 'welcome', T, 'welcome').then(() => c),
+      onceEvent(c, 'connect_error', T, 'connect_error').then(([e]) => e),
+    ]);
+  };
+  const first = await open();
+  const second = await open();
+  assert.equal(first.connected && second.connected, true);
+  const third = await open();
+  assert.deepEqual([third.message, third.data], ['too many connections for this user',
+    { code: 'too_many_connections' }]);
+  const [ok] = await attempt(brief, { transports: ['websocket'],
+    auth: { token: jwt.sign({ sub: 'someone-else' }, SECRET, { expiresIn: '5m' }) } });
+  assert.equal(ok, 'welcome', 'other users are not affected');
+  first.disconnect();
+  // The slot comes back once the server has seen the disconnect.
+  const end = Date.now() + T;
+  let again;
+  do {
+    again = await open();
+    if (again.connected) break;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < end);
+  assert.equal(again.connected, true, 'a slot after a disconnect');
+  second.disconnect();
+  again.disconnect();
 });
