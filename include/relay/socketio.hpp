@@ -293,6 +293,9 @@ struct server_options {
   bool allow_websocket = true;
   bool allow_upgrades = true;
   std::vector<std::string> cors_origins;  // browsers' Origin allowlist ("*" = any)
+  // When not empty, requests from browsers of other origins are refused with 403 (WebSocket
+  // upgrades included, which CORS does not cover); requests without Origin pass.
+  std::vector<std::string> allowed_origins;
   bool cors_credentials = false;
   std::string cookie;  // "io" to set the sid cookie; empty = none
   bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)

@@ -83,6 +83,9 @@ int serve_main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--cors-origin", sio.cors_origins,
                  "Browser origin allowed to use Socket.IO cross-origin (repeatable; * = any)");
+  app.add_option("--allowed-origin", sio.allowed_origins,
+                 "Only browsers from these origins may use Socket.IO, WebSocket included "
+                 "(repeatable; e.g. https://app.example.com); clients without Origin pass");
   // JWT at the Socket.IO handshake (docs/auth.md): on as soon as a key is given.
   std::string jwt_secret;
   std::vector<std::string> jwt_public_keys;

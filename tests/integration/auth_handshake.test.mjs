@@ -12,7 +12,9 @@ import { after, before, describe, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly } from './helpers.mjs';
+import http from 'node:http';
+
+import { HOST, WebSocket, onceEvent, startServer, stopServerCleanly } from './helpers.mjs';
 
 const T = 5000;
 const SECRET = 'handshake test secret';
@@ -23,6 +25,7 @@ writeFileSync(join(dir, 'ec.pem'), ec.publicKey.export({ type: 'spki', format: '
 let strict;     // --jwt-secret, --jwt-public-key
 let lenient;    // plus --jwt-allow-query --allow-anonymous
 let brief;      // --jwt-expiry-warning 1, --max-connections-per-user 2
+let guarded;    // --allowed-origin http://good.example (no JWT)
 const clients = [];
 
 before(async () => {
@@ -31,6 +34,7 @@ before(async () => {
   lenient = await startServer([...keys, '--jwt-allow-query', '--allow-anonymous']);
   brief = await startServer([...keys, '--jwt-expiry-warning', '1',
     '--max-connections-per-user', '2']);
+  guarded = await startServer(['--allowed-origin', 'http://good.example']);
 });
 
 after(async () => {
@@ -38,6 +42,7 @@ after(async () => {
   await stopServerCleanly(strict);
   await stopServerCleanly(lenient);
   await stopServerCleanly(brief);
+  await stopServerCleanly(guarded);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -185,4 +190,38 @@ test('a user holds at most --max-connections-per-user sockets (counted over all 
   assert.equal(again.connected, true, 'a slot after a disconnect');
   second.disconnect();
   again.disconnect();
+});
+
+// --allowed-origin: browsers of other origins are refused, WebSocket upgrades included (which
+// CORS does not cover); clients that send no Origin pass.
+test('--allowed-origin refuses other browser origins with 403, WebSocket included', async () => {
+  const url = `ws://${HOST}:${guarded.port}/socket.io/?EIO=4&transport=websocket`;
+  const upgrade = (headers) => new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode));
+    ws.on('error', () => {});
+  });
+  assert.equal(await upgrade({ Origin: 'http://evil.example' }), 403);
+  assert.equal(await upgrade({ Origin: 'http://good.example' }), 'open');
+  assert.equal(await upgrade({}), 'open');
+  const poll = await new Promise((resolve, reject) => {
+    http.get(`http://${HOST}:${guarded.port}/socket.io/?EIO=4&transport=polling`,
+      { headers: { Origin: 'http://evil.example' } }, (res) => {
+        let body = '';
+        res.on('data', (d) => { body += d; });
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      }).on('error', reject);
+  });
+  assert.deepEqual([poll.status, JSON.parse(poll.body)], [403, { code: 4, message: 'Forbidden' }]);
+  const [what] = await attempt(guarded,
+    { transports: ['websocket'], extraHeaders: { Origin: 'http://good.example' } });
+  assert.equal(what, 'welcome');
+  const [refused, e] = await attempt(guarded,
+    { transports: ['polling'], extraHeaders: { Origin: 'http://evil.example' } });
+  assert.equal(refused, 'connect_error');
+  assert.match(e.message, /xhr poll error|403/);
 });

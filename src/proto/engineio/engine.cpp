@@ -133,6 +133,15 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     http.respond(http::status::no_content, {}, {}, h);
     return;
   }
+  if (!options_->allowed_origins.empty()) {
+    const std::string_view origin = req.header("Origin");
+    if (!origin.empty() && std::find(options_->allowed_origins.begin(),
+                                     options_->allowed_origins.end(),
+                                     origin) == options_->allowed_origins.end()) {
+      reject(http, handshake_error::forbidden, cors);
+      return;
+    }
+  }
   const handshake_query q = parse_query(req.query);
   if (!q.valid) {
     reject(http, q.error, cors);

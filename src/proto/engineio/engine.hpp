@@ -38,6 +38,10 @@ struct engine_options {
   // then never allowed, as the Fetch standard requires). Empty: no CORS headers at all.
   std::vector<std::string> cors_origins;
   bool cors_credentials = false;
+  // When not empty: a request whose Origin header names none of these is refused with 403
+  // {"code":4,"message":"Forbidden"} (what Node's allowRequest hook is used for). Requests
+  // without Origin (non-browser clients) pass. CORS does not cover WebSocket upgrades; this does.
+  std::vector<std::string> allowed_origins;
   std::string cookie;  // name of the sid cookie set on the handshake ("io"); empty = none
   // permessage-deflate on the WebSocket transport. Off by default, as in the Node server:
   // most Socket.IO packets are small, and a compressor costs ~300 KiB per connection.
