@@ -147,12 +147,29 @@ std::string_view describe(jwt_errc e) noexcept {
   return "invalid token";
 }
 
-class verifier_access {
- public:
-  static const std::vector<std::unique_ptr<key_set::key>>& keys(const key_set& s) {
-    return s.keys_;
+std::string_view code_name(jwt_errc e) noexcept {
+  switch (e) {
+    case jwt_errc::malformed:
+      return "malformed";
+    case jwt_errc::unsupported_alg:
+      return "unsupported_alg";
+    case jwt_errc::unknown_key:
+      return "unknown_key";
+    case jwt_errc::bad_signature:
+      return "bad_signature";
+    case jwt_errc::expired:
+      return "expired";
+    case jwt_errc::not_yet_valid:
+      return "not_yet_valid";
+    case jwt_errc::bad_issuer:
+      return "bad_issuer";
+    case jwt_errc::bad_audience:
+      return "bad_audience";
+    case jwt_errc::missing_exp:
+      return "missing_exp";
   }
-};
+  return "invalid";
+}
 
 namespace {
 
@@ -290,7 +307,7 @@ tl::expected<json::value, jwt_errc> verify(std::string_view token, const key_set
     return unexpected(jwt_errc::bad_signature);
   }
   bool family_seen = false, kid_seen = false, verified = false;
-  for (const auto& k : verifier_access::keys(keys)) {
+  for (const auto& k : keys.keys_) {
     if (kid != nullptr && !k->kid.empty() && k->kid != kid->as_string()) continue;
     if (kid != nullptr && k->kid == kid->as_string()) kid_seen = true;
     if (k->family != alg->family) continue;

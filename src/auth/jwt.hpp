@@ -35,8 +35,12 @@ enum class jwt_errc : uint8_t {
 
 // Short static text, e.g. "token expired" (for CONNECT_ERROR reasons and logs).
 std::string_view describe(jwt_errc e) noexcept;
+// The enumerator's name, e.g. "expired" (a machine-readable code for clients).
+std::string_view code_name(jwt_errc e) noexcept;
 
 enum class key_family : uint8_t { hmac, rsa, ec_p256 };
+
+struct verify_options;
 
 class key_set {
  public:
@@ -54,7 +58,8 @@ class key_set {
   size_t size() const noexcept;
 
  private:
-  friend class verifier_access;
+  friend tl::expected<json::value, jwt_errc> verify(std::string_view token, const key_set& keys,
+                                                    const verify_options& options, int64_t now_s);
   struct key;
   std::vector<std::unique_ptr<key>> keys_;
 };

@@ -9,30 +9,6 @@
 namespace relay::server {
 namespace {
 
-std::string_view code_name(auth::jwt_errc e) noexcept {
-  switch (e) {
-    case auth::jwt_errc::malformed:
-      return "malformed";
-    case auth::jwt_errc::unsupported_alg:
-      return "unsupported_alg";
-    case auth::jwt_errc::unknown_key:
-      return "unknown_key";
-    case auth::jwt_errc::bad_signature:
-      return "bad_signature";
-    case auth::jwt_errc::expired:
-      return "expired";
-    case auth::jwt_errc::not_yet_valid:
-      return "not_yet_valid";
-    case auth::jwt_errc::bad_issuer:
-      return "bad_issuer";
-    case auth::jwt_errc::bad_audience:
-      return "bad_audience";
-    case auth::jwt_errc::missing_exp:
-      return "missing_exp";
-  }
-  return "invalid";
-}
-
 socketio::error refusal(std::string_view message, std::string_view code) {
   return socketio::error{std::string(message), json::object{{"code", std::string(code)}}};
 }
@@ -112,7 +88,7 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
     }
     auto claims = auth::verify(token, cfg->keys, cfg->verify, auth::unix_now_s());
     if (!claims) {
-      next(refusal(auth::describe(claims.error()), code_name(claims.error())));
+      next(refusal(auth::describe(claims.error()), auth::code_name(claims.error())));
       return;
     }
     const json::value* sub = claims->find("sub");

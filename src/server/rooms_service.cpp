@@ -2,6 +2,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "auth/room_grants.hpp"
 
@@ -44,12 +45,14 @@ void refuse(socket& s, ack& reply, std::string_view event, std::string_view room
 
 void install_rooms_service(socketio::namespace_ref nsp, bool tokens_verified) {
   nsp.on_connection([nsp, tokens_verified](socket& s) {
-    auto grants = std::make_shared<const auth::room_grants>(
-        tokens_verified
-            ? auth::room_grants::from_claims(s.data().is_object() && s.data().find("claims")
-                                                 ? *s.data().find("claims")
-                                                 : json::value())
-            : auth::room_grants::all());
+    const json::value* claims = s.data().find("claims");  // set by the JWT middleware
+    auth::room_grants granted;  // a socket without claims on a token-checked namespace: none
+    if (!tokens_verified) {
+      granted = auth::room_grants::all();
+    } else if (claims != nullptr) {
+      granted = auth::room_grants::from_claims(*claims);
+    }
+    auto grants = std::make_shared<const auth::room_grants>(std::move(granted));
     json::value from;
     if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) from = *u;
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { io } from 'socket.io-client';
 
 import {
-  HOST, WebSocket, onceEvent, startServer, stopServerCleanly, withTimeout,
+  HOST, WebSocket, messageQueue, onceEvent, startServer, stopServerCleanly, withTimeout,
 } from './helpers.mjs';
 
 const CONFORMANCE_BIN = process.env.CONFORMANCE_BIN;
@@ -144,16 +144,11 @@ test('heartbeat: the connection outlives many ping intervals (300 ms)', async ()
 test('Engine.IO b64=1: binary as base64 text frames over WebSocket', async () => {
   const frames = async (query, send) => {
     const ws = new WebSocket(`ws://${HOST}:${server.port}/engine.io/?EIO=4&transport=websocket${query}`);
-    const got = [];
-    const waiters = [];
-    ws.on('message', (data, isBinary) => {
-      const f = { isBinary, text: isBinary ? [...data] : data.toString() };
-      const w = waiters.shift();
-      if (w) w(f); else got.push(f);
-    });
-    const next = () => withTimeout(new Promise((resolve) => {
-      if (got.length) resolve(got.shift()); else waiters.push(resolve);
-    }), T, 'next frame');
+    const q = messageQueue(ws);
+    const next = async () => {
+      const { data, isBinary } = await q.next(T);
+      return { isBinary, text: isBinary ? [...data] : data.toString() };
+    };
     await onceEvent(ws, 'open', T, 'open');
     const open = await next();
     assert.match(open.text, /^0\{/);

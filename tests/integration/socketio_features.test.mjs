@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import { io } from 'socket.io-client';
 
 import {
-  HOST, WebSocket, onceEvent, startServer, stopServerCleanly, withTimeout,
+  HOST, WebSocket, messageQueue, onceEvent, startServer, stopServerCleanly, withTimeout,
 } from './helpers.mjs';
 
 const T = 5000;
@@ -296,20 +296,16 @@ test('compress(): large events go out deflated unless compress(false)', async ()
   try {
     const ws = new WebSocket(`ws://${HOST}:${deflating.port}/socket.io/?EIO=4&transport=websocket`,
       { perMessageDeflate: true });
-    const inbox = [];
-    const waiters = [];
     ws.on('message', (data) => {
-      const text = data.toString();
-      if (text === '2') {
-        ws.send('3');  // pong
-        return;
-      }
-      const w = waiters.shift();
-      if (w) w(text); else inbox.push(text);
+      if (data.toString() === '2') ws.send('3');  // pong
     });
-    const next = () => withTimeout(new Promise((resolve) => {
-      if (inbox.length) resolve(inbox.shift()); else waiters.push(resolve);
-    }), T, 'next Engine.IO message');
+    const q = messageQueue(ws);
+    const next = async () => {
+      for (;;) {
+        const text = (await q.next(T)).data.toString();
+        if (text !== '2') return text;
+      }
+    };
     await onceEvent(ws, 'open', T, 'ws open');
     assert.match(ws.extensions, /permessage-deflate/);
     assert.match(await next(), /^0\{/);
