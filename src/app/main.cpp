@@ -2,9 +2,10 @@
 #include <cstdio>
 #include <cstring>
 
-#include "auth/token_command.hpp"
 #include "bench/bench_main.hpp"
+#include "server/config_command.hpp"
 #include "server/serve_command.hpp"
+#include "server/token_command.hpp"
 
 namespace {
 void usage(FILE* out) {
@@ -14,7 +15,8 @@ void usage(FILE* out) {
       "commands:\n"
       "  serve   run the server (relay serve --help)\n"
       "  bench   run the load generator (relay bench --help)\n"
-      "  token   make a development JWT, or verify one (relay token --help)\n",
+      "  token   make a development JWT, or verify one (relay token --help)\n"
+      "  config  check a configuration file, or print an example (relay config --help)\n",
       out);
 }
 }  // namespace
@@ -26,7 +28,8 @@ int main(int argc, char** argv) {
   }
   if (std::strcmp(argv[1], "serve") == 0) return relay::server::serve_main(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "bench") == 0) return relay::bench::bench_main(argc - 1, argv + 1);
-  if (std::strcmp(argv[1], "token") == 0) return relay::auth::token_main(argc - 1, argv + 1);
+  if (std::strcmp(argv[1], "config") == 0) return relay::server::config_main(argc - 1, argv + 1);
+  if (std::strcmp(argv[1], "token") == 0) return relay::server::token_main(argc - 1, argv + 1);
   if (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     usage(stdout);
     return 0;

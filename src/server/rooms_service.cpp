@@ -43,16 +43,16 @@ void refuse(socket& s, ack& reply, std::string_view event, std::string_view room
 
 }  // namespace
 
-void install_rooms_service(socketio::namespace_ref nsp, bool tokens_verified) {
-  nsp.on_connection([nsp, tokens_verified](socket& s) {
+void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy) {
+  // Sockets without a token's claims share one grants object.
+  auto tokenless = std::make_shared<const auth::room_grants>(
+      policy.tokens_verified ? std::move(policy.anonymous) : auth::room_grants::all());
+  nsp.on_connection([nsp, tokenless](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
-    auth::room_grants granted;  // a socket without claims on a token-checked namespace: none
-    if (!tokens_verified) {
-      granted = auth::room_grants::all();
-    } else if (claims != nullptr) {
-      granted = auth::room_grants::from_claims(*claims);
-    }
-    auto grants = std::make_shared<const auth::room_grants>(std::move(granted));
+    auto grants =
+        claims != nullptr
+            ? std::make_shared<const auth::room_grants>(auth::room_grants::from_claims(*claims))
+            : tokenless;
     json::value from;
     if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) from = *u;
 

@@ -11,12 +11,19 @@
 //
 // Room names are 1-200 bytes; inside the namespace they are kept as "r:" + name, so a client
 // can never join a socket's own id room (ids have no ':') and read its private messages.
+#include "auth/room_grants.hpp"
 #include "relay/socketio.hpp"
 
 namespace relay::server {
 
-// tokens_verified: the namespace has the JWT middleware; grants come from each socket's
-// claims (none without a token). Otherwise every room is open to everyone.
-void install_rooms_service(socketio::namespace_ref nsp, bool tokens_verified);
+struct rooms_policy {
+  // The namespace has the JWT middleware: grants come from each socket's claims. Otherwise
+  // every room is open to everyone.
+  bool tokens_verified = false;
+  // With tokens verified: what a socket admitted without a token may do.
+  auth::room_grants anonymous;
+};
+
+void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy);
 
 }  // namespace relay::server

@@ -1,11 +1,13 @@
 #include "server/serve_command.hpp"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "server/config_loader.hpp"
 #include "server/demo_chat.hpp"
 #include "server/jwt_auth.hpp"
 #include "server/rooms_service.hpp"
@@ -21,121 +24,115 @@
 #include "server/socketio_server.hpp"
 #include "server/static_files.hpp"
 
-namespace relay::server {
+extern char** environ;
 
-int serve_main(int argc, char** argv) {
-  server_config cfg;
+namespace relay::server {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One middleware configuration per namespace: each counts its own users' connections.
+// Start-up time: throws on a bad key.
+std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool anonymous,
+                                                 const limit_settings& limits) {
+  auto cfg = std::make_shared<jwt_auth_config>();
+  if (!jwt.secret.empty()) cfg->keys.add_hmac_secret(jwt.secret);
+  for (const std::string& path : jwt.public_keys) cfg->keys.add_public_key_pem(read_file(path));
+  cfg->verify.issuer = jwt.issuer;
+  cfg->verify.audience = jwt.audience;
+  cfg->verify.leeway_s = jwt.leeway_s;
+  cfg->cookie_name = jwt.cookie;
+  cfg->allow_query_token = jwt.allow_query_token;
+  cfg->allow_anonymous = anonymous;
+  cfg->expiry_warning_s = jwt.expiry_warning_s;
+  cfg->max_connections_per_user = limits.max_connections_per_user;
+  return cfg;
+}
+
+// Flags come from the schema; their values are applied after the file and the environment so
+// that a flag always wins.
+struct flag_values {
+  const serve_setting* setting;
+  std::vector<std::string> texts;
+  int count = 0;  // boolean flags
+};
+
+// Reads --config, RELAY_ variables, flags and --set into settings. Returns an exit code when
+// serve should not go on (help, bad configuration), or -1.
+int configure(int argc, char** argv, serve_settings& settings) {
   CLI::App app{"relay serve: run the Relay real-time server", "relay serve"};
-  app.add_option("--host", cfg.host, "Address to listen on")->capture_default_str();
-  app.add_option("--port", cfg.port, "TCP port (0 = pick a free one)")->capture_default_str();
-  app.add_option("--threads", cfg.threads, "Event loops, one thread each (0 = one per core)")
-      ->capture_default_str();
-  app.add_option("--tls-cert", cfg.tls_cert, "PEM certificate chain: serve wss:// and https://")
-      ->check(CLI::ExistingFile);
-  app.add_option("--tls-key", cfg.tls_key, "PEM private key for --tls-cert")
-      ->check(CLI::ExistingFile);
-  app.add_option("--max-message-size", cfg.ws.max_message_size,
-                 "Largest inbound WebSocket message in bytes, after inflation (close 1009)")
-      ->capture_default_str();
-  app.add_option("--max-buffered-bytes", cfg.ws.max_buffered_bytes,
-                 "Per-connection outbound queue limit; a slower consumer is closed with 1008")
-      ->capture_default_str();
-  app.add_option("--high-water", cfg.ws.socket.high_water,
-                 "Queued bytes above which the server stops reading from that peer")
-      ->capture_default_str();
-  app.add_option("--idle-timeout", cfg.ws.idle_timeout_ms,
-                 "Milliseconds of WebSocket silence before a ping; twice that -> disconnect (0 = "
-                 "off)")
-      ->capture_default_str();
-  app.add_option("--close-timeout", cfg.ws.close_timeout_ms,
-                 "Milliseconds to wait for the peer's close frame")
-      ->capture_default_str();
-  app.add_option("--request-timeout", cfg.http.request_timeout_ms,
-                 "Milliseconds for a whole HTTP request head and body to arrive (408)")
-      ->capture_default_str();
-  app.add_option("--keep-alive-timeout", cfg.http.keep_alive_timeout_ms,
-                 "Milliseconds an idle HTTP keep-alive connection is kept")
-      ->capture_default_str();
-  app.add_option("--max-header-size", cfg.http.limits.max_header_bytes,
-                 "Largest HTTP request head in bytes (431)")
-      ->capture_default_str();
-  app.add_option("--max-body-size", cfg.http.limits.max_body_bytes,
-                 "Largest HTTP request body in bytes (413)")
-      ->capture_default_str();
-  bool no_compression = false;
-  app.add_flag("--no-compression", no_compression, "Do not negotiate permessage-deflate");
-  app.add_flag("--server-no-context-takeover", cfg.ws.deflate.server_no_context_takeover,
-               "Reset the server's compressor per message (less memory, worse ratio)");
-  app.add_option("--shutdown-timeout", cfg.shutdown_timeout_ms,
-                 "Milliseconds SIGTERM waits for close handshakes before exiting")
-      ->capture_default_str();
-  std::string static_dir;
-  app.add_option("--static-dir", static_dir,
-                 "Directory of files served at / (default: the demo chat next to the binary, "
-                 "<dir of relay>/web)");
-  socketio::server_options sio;
-  app.add_option("--ping-interval", sio.ping_interval_ms, "Engine.IO pingInterval, milliseconds")
-      ->capture_default_str();
-  app.add_option("--ping-timeout", sio.ping_timeout_ms, "Engine.IO pingTimeout, milliseconds")
-      ->capture_default_str();
-  app.add_option("--max-http-buffer-size", sio.max_http_buffer_size,
-                 "Largest Engine.IO payload (polling POST or WebSocket message), bytes")
-      ->capture_default_str();
-  app.add_option("--cors-origin", sio.cors_origins,
-                 "Browser origin allowed to use Socket.IO cross-origin (repeatable; * = any)");
-  app.add_option("--allowed-origin", sio.allowed_origins,
-                 "Only browsers from these origins may use Socket.IO, WebSocket included "
-                 "(repeatable; e.g. https://app.example.com); clients without Origin pass");
-  // JWT at the Socket.IO handshake (docs/auth.md): on as soon as a key is given.
-  std::string jwt_secret;
-  std::vector<std::string> jwt_public_keys;
-  auto jwt = std::make_shared<jwt_auth_config>();
-  app.add_option("--jwt-secret", jwt_secret,
-                 "HMAC secret for HS256/384/512 tokens (default: $RELAY_JWT_SECRET)");
-  app.add_option("--jwt-public-key", jwt_public_keys,
-                 "PEM public key file for RS256 (RSA) or ES256 (P-256) tokens; repeatable")
-      ->check(CLI::ExistingFile);
-  app.add_option("--jwt-issuer", jwt->verify.issuer, "Required \"iss\" claim");
-  app.add_option("--jwt-audience", jwt->verify.audience, "Accepted \"aud\" (repeatable)");
-  app.add_option("--jwt-leeway", jwt->verify.leeway_s, "Seconds of clock skew for exp/nbf")
-      ->capture_default_str();
-  app.add_option("--jwt-cookie", jwt->cookie_name, "Cookie that may carry the token")
-      ->capture_default_str();
-  app.add_option("--max-connections-per-user", jwt->max_connections_per_user,
-                 "With JWT on: sockets one user may hold per namespace at once (0 = no limit)")
-      ->capture_default_str();
-  app.add_option("--jwt-expiry-warning", jwt->expiry_warning_s,
-                 "Seconds before a token's exp that the client gets token:expiring")
-      ->capture_default_str();
-  app.add_flag("--jwt-allow-query", jwt->allow_query_token,
-               "Accept ?token= in the handshake URL (it ends up in proxy logs)");
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML configuration file (default: $RELAY_CONFIG)");
+  std::vector<std::string> assignments;
+  app.add_option("--set", assignments, "KEY=VALUE: set any key of the file (repeatable)")
+      ->allow_extra_args(false);
   std::vector<std::string> rooms_namespaces;
   app.add_option("--rooms-namespace", rooms_namespaces,
-                 "Socket.IO namespace where clients join, leave and publish in rooms by event, "
-                 "within their token's grants (docs/auth.md); repeatable");
-  app.add_flag("--allow-anonymous", jwt->allow_anonymous,
-               "With JWT on, admit clients that send no token at all (not a bad one)");
+                 "Namespace where clients join, leave and publish in rooms by event, within "
+                 "their token's grants (docs/auth.md); repeatable")
+      ->allow_extra_args(false);
+  const serve_settings defaults;
+  std::deque<flag_values> flags;
+  for (const serve_setting& s : serve_schema()) {
+    if (s.flag.empty()) continue;
+    flag_values& f = flags.emplace_back(flag_values{&s, {}, 0});
+    const std::string help = std::string(s.help) + " [" + std::string(s.key) + "]";
+    const std::string group(s.key.substr(0, s.key.find('.')));
+    if (s.rule.kind == value_kind::boolean) {
+      app.add_flag(std::string(s.flag), f.count, help)->group(group);
+    } else {
+      static constexpr const char* kTypeNames[] = {"TEXT",     "BOOL", "INT",
+                                                   "DURATION", "SIZE", "LIST"};
+      app.add_option(std::string(s.flag), f.texts, help)
+          ->allow_extra_args(false)
+          ->type_name(kTypeNames[static_cast<int>(s.rule.kind)])
+          ->default_str(to_toml_text(s.rule, s.get(defaults)))
+          ->group(group);
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  if (jwt_secret.empty()) {
-    if (const char* env = std::getenv("RELAY_JWT_SECRET")) jwt_secret = env;
+
+  config_loader loader(settings);
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("RELAY_CONFIG")) config_path = env;
   }
-  try {
-    if (!jwt_secret.empty()) jwt->keys.add_hmac_secret(jwt_secret);
-    for (const std::string& path : jwt_public_keys) {
-      std::ifstream in(path, std::ios::binary);
-      std::ostringstream pem;
-      pem << in.rdbuf();
-      jwt->keys.add_public_key_pem(pem.str());
+  if (!config_path.empty()) loader.load_file(config_path);
+  loader.load_environment(environ);
+  for (const flag_values& f : flags) {
+    const std::string flag(f.setting->flag);
+    if (f.count > 0) loader.set(*f.setting, {f.setting->flag_sets ? "true" : "false"}, flag);
+    if (!f.texts.empty()) loader.set(*f.setting, f.texts, flag);
+  }
+  for (const std::string& name : rooms_namespaces) settings.namespace_named(name);
+  for (const std::string& a : assignments) loader.set_assignment(a, "--set");
+  loader.validate();
+  for (const std::string& w : loader.warnings()) std::fprintf(stderr, "relay: %s\n", w.c_str());
+  if (!loader.problems().empty()) {
+    for (const config_problem& p : loader.problems()) {
+      std::fprintf(stderr, "relay: %s\n", to_string(p).c_str());
     }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "relay: JWT key: %s\n", e.what());
-    return 1;
+    return 2;
   }
-  cfg.ws.deflate.enabled = !no_compression;
+  return -1;
+}
+
+}  // namespace
+
+int serve_main(int argc, char** argv) {
+  serve_settings settings;
+  if (const int code = configure(argc, argv, settings); code >= 0) return code;
+  server_config& cfg = settings.server;
+  socketio::server_options& sio = settings.socketio;
+  cfg.ws.deflate.enabled = settings.websocket_compression;
   cfg.http.socket = cfg.ws.socket;
 
   // Signals are taken synchronously by this thread; loops never see them. SIGPIPE is ignored
@@ -148,6 +145,7 @@ int serve_main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   // The demo page and the vendored socket.io client live next to the binary (build/<preset>/web).
+  std::string static_dir = settings.static_dir;
   if (static_dir.empty()) {
     std::error_code ec;
     const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
@@ -166,23 +164,32 @@ int serve_main(int argc, char** argv) {
 
   // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
   // One HTTP body limit for every route: Engine.IO announces (maxPayload) what it can take.
-  sio.max_http_buffer_size = std::min<uint64_t>(sio.max_http_buffer_size,
-                                                cfg.http.limits.max_body_bytes);
+  sio.max_http_buffer_size =
+      std::min<uint64_t>(sio.max_http_buffer_size, cfg.http.limits.max_body_bytes);
   sio.host = cfg.host;
   sio.port = cfg.port;
   sio.threads = cfg.threads;
   socketio::server io(sio);
-  const bool tokens = jwt->keys.size() != 0;
-  if (tokens) install_jwt_auth(io.of("/"), jwt);
-  install_demo_chat(io);
-  for (const std::string& name : rooms_namespaces) {
-    if (name.size() < 2 || name[0] != '/' || name.find(',') != std::string::npos) {
-      std::fprintf(stderr, "relay: --rooms-namespace '%s': a name like /live (not /)\n",
-                   name.c_str());
-      return 2;
+  const bool tokens = settings.jwt.enabled();
+  try {
+    if (tokens) {
+      install_jwt_auth(
+          io.of("/"), make_jwt_config(settings.jwt, settings.jwt.allow_anonymous, settings.limits));
     }
-    if (tokens) install_jwt_auth(io.of(name), jwt);
-    install_rooms_service(io.of(name), tokens);
+    install_demo_chat(io);
+    for (const namespace_settings& ns : settings.namespaces) {
+      if (tokens) {
+        const bool anonymous = ns.anonymous.value_or(settings.jwt.allow_anonymous);
+        install_jwt_auth(io.of(ns.name), make_jwt_config(settings.jwt, anonymous, settings.limits));
+      }
+      if (ns.rooms) {
+        install_rooms_service(io.of(ns.name),
+                              {tokens, {ns.anonymous_subscribe, ns.anonymous_publish}});
+      }
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relay: JWT key: %s\n", e.what());
+    return 1;
   }
   try {
     io.impl_->start_with(cfg);
@@ -193,10 +200,9 @@ int serve_main(int argc, char** argv) {
   std::printf("listening on %s:%u (%u threads%s)\n", cfg.host.c_str(), io.port(), io.threads(),
               cfg.tls_cert.empty() ? "" : ", TLS");
   if (files->size() != 0) {
-    std::printf("relay: demo chat at http%s://%s:%u/ (files from %s)\n",
-                cfg.tls_cert.empty() ? "" : "s",
-                cfg.host == "0.0.0.0" ? "localhost" : cfg.host.c_str(), io.port(),
-                static_dir.c_str());
+    std::printf(
+        "relay: demo chat at http%s://%s:%u/ (files from %s)\n", cfg.tls_cert.empty() ? "" : "s",
+        cfg.host == "0.0.0.0" ? "localhost" : cfg.host.c_str(), io.port(), static_dir.c_str());
   }
   std::fflush(stdout);
 

@@ -85,12 +85,14 @@ const LISTENING = /^listening on 127\.0\.0\.1:(\d+) \((\d+) threads?(, TLS)?\)$/
 // "listening on" line. Returns { port, proc, tls, output(), stop() }.
 // stop({ signal, timeoutMs }) sends SIGTERM (default), waits for the exit and returns
 // { code, signal, stdout, stderr }; past timeoutMs it SIGKILLs and returns { ..., killed: true }.
-// { bin, argv } run another program that prints the same line (the examples' servers).
+// { bin, argv } run another program that prints the same line (the examples' servers); env adds
+// variables to the inherited environment.
 export async function startServer(args = [], { threads = 2, timeoutMs = 10_000, bin = RELAY_BIN,
-                                               argv: fullArgv } = {}) {
+                                               argv: fullArgv, env } = {}) {
   const argv = fullArgv ??
     ['serve', '--host', HOST, '--port', '0', '--threads', String(threads), ...args];
-  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'],
+                                  env: env ? { ...process.env, ...env } : process.env });
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');

@@ -1,4 +1,4 @@
-#include "auth/token_command.hpp"
+#include "server/token_command.hpp"
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,9 +9,14 @@
 #include <vector>
 
 #include "auth/jwt.hpp"
+#include "server/config_loader.hpp"
 
-namespace relay::auth {
+extern char** environ;
+
+namespace relay::server {
 namespace {
+
+using namespace relay::auth;
 
 // "90", "90s", "15m", "1h", "7d" to seconds; -1 if malformed.
 int64_t parse_duration(const std::string& text) {
@@ -39,19 +44,17 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
-std::string secret_from(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  const char* env = std::getenv("RELAY_JWT_SECRET");
-  return env != nullptr ? env : "";
-}
-
 }  // namespace
 
 int token_main(int argc, char** argv) {
   CLI::App app{"relay token: make a development JWT (HMAC), or verify one", "relay token"};
   std::string secret, user, ttl = "1h", alg = "HS256", issuer, audience;
   std::vector<std::string> rooms;
-  app.add_option("--secret", secret, "HMAC secret (default: $RELAY_JWT_SECRET)");
+  std::string config_path;
+  app.add_option("--config", config_path,
+                 "The server's TOML file: its jwt.secret, issuer and audience are the defaults "
+                 "(default: $RELAY_CONFIG)");
+  app.add_option("--secret", secret, "HMAC secret (default: jwt.secret, $RELAY_JWT_SECRET)");
   app.add_option("--user", user, "The user id (claim \"sub\")");
   app.add_option("--rooms", rooms,
                  "Room patterns the token may subscribe to and publish in ('*' wildcards)");
@@ -75,7 +78,24 @@ int token_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  secret = secret_from(secret);
+  // The server's own settings (file, then RELAY_ variables) fill in what no flag gave.
+  serve_settings settings;
+  config_loader loader(settings);
+  if (config_path.empty()) {
+    if (const char* env = std::getenv("RELAY_CONFIG")) config_path = env;
+  }
+  if (!config_path.empty()) loader.load_file(config_path);
+  loader.load_environment(environ);
+  if (!loader.problems().empty()) {
+    for (const config_problem& p : loader.problems()) {
+      std::fprintf(stderr, "relay token: %s\n", to_string(p).c_str());
+    }
+    return 2;
+  }
+  if (secret.empty()) secret = settings.jwt.secret;
+  if (issuer.empty()) issuer = settings.jwt.issuer;
+  if (audience.empty() && !settings.jwt.audience.empty()) audience = settings.jwt.audience[0];
+  if (public_keys.empty()) public_keys = settings.jwt.public_keys;
 
   if (verify_cmd->parsed()) {
     key_set keys;
@@ -129,4 +149,4 @@ int token_main(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace relay::auth
+}  // namespace relay::server

@@ -1,0 +1,56 @@
+#pragma once
+// Everything `relay serve` runs with. The defaults are the embedded single node `make run`
+// starts; the TOML file, RELAY_ variables and flags override them in that order
+// (src/server/config_schema.cpp names every key; docs/configuration.md documents it).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "relay/socketio.hpp"
+#include "server/server_config.hpp"
+
+namespace relay::server {
+
+// [namespaces."/live"]: a Socket.IO namespace with built-in behaviour.
+struct namespace_settings {
+  std::string name;               // "/live"
+  bool rooms = true;              // join / leave / publish events (rooms_service)
+  std::optional<bool> anonymous;  // admit clients without a token; unset: jwt.allow_anonymous
+  // What clients without a token may do in the rooms (patterns as in a token's claims).
+  std::vector<std::string> anonymous_subscribe{"*"};
+  std::vector<std::string> anonymous_publish;
+};
+
+struct jwt_settings {
+  std::string secret;                    // HS256/384/512
+  std::vector<std::string> public_keys;  // PEM files: RS256 / ES256
+  std::string issuer;
+  std::vector<std::string> audience;
+  int64_t leeway_s = 30;
+  std::string cookie = "relay_token";
+  bool allow_query_token = false;
+  bool allow_anonymous = false;
+  uint32_t expiry_warning_s = 60;
+  bool enabled() const { return !secret.empty() || !public_keys.empty(); }
+};
+
+struct limit_settings {
+  uint32_t max_connections_per_user = 5;  // per namespace, with JWT; 0 = no limit
+};
+
+struct serve_settings {
+  serve_settings() { server.port = 8080; }
+  server_config server;               // [server], [http], [websocket]
+  bool websocket_compression = true;  // permessage-deflate on /echo, /pub, /sub
+  std::string static_dir;             // empty: <dir of the binary>/web
+  socketio::server_options socketio;  // [socketio]
+  jwt_settings jwt;
+  limit_settings limits;
+  std::vector<namespace_settings> namespaces;
+
+  // The namespace's entry, created with defaults on first mention.
+  namespace_settings& namespace_named(const std::string& name);
+};
+
+}  // namespace relay::server
