@@ -100,6 +100,10 @@ void key_set::add_public_key_pem(std::string_view pem, std::string kid) {
   EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
   BIO_free(bio);
   if (pkey == nullptr) throw std::invalid_argument("not a PEM public key (BEGIN PUBLIC KEY)");
+  add_public_key(pkey, std::move(kid));
+}
+
+void key_set::add_public_key(EVP_PKEY* pkey, std::string kid) {
   auto k = std::make_unique<key>();
   k->pkey = pkey;
   k->kid = std::move(kid);

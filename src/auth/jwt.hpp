@@ -19,6 +19,8 @@
 
 #include "relay/json.hpp"
 
+struct evp_pkey_st;  // OpenSSL's EVP_PKEY
+
 namespace relay::auth {
 
 enum class jwt_errc : uint8_t {
@@ -54,6 +56,12 @@ class key_set {
   // A public key in PEM (SubjectPublicKeyInfo, "BEGIN PUBLIC KEY"): RSA (at least 2048 bits)
   // for RS256 or EC P-256 for ES256. Start-up time: throws std::invalid_argument otherwise.
   void add_public_key_pem(std::string_view pem, std::string kid = {});
+  // A JWK Set (RFC 7517) as JSON: {"keys": [...]}, each key with its "kid". RSA ("n", "e") and
+  // EC P-256 ("crv", "x", "y") public keys and "oct" secrets ("k") are taken; keys marked for
+  // another use than "sig", or with an "alg" this verifier lacks (RS512, PS256, EdDSA, ...), are
+  // skipped. Start-up time: throws std::invalid_argument on malformed JSON or keys, or when no
+  // key is usable. Returns how many keys were added.
+  size_t add_jwks(std::string_view jwks_json);
 
   size_t size() const noexcept;
 
@@ -61,6 +69,7 @@ class key_set {
   friend tl::expected<json::value, jwt_errc> verify(std::string_view token, const key_set& keys,
                                                     const verify_options& options, int64_t now_s);
   struct key;
+  void add_public_key(::evp_pkey_st* pkey, std::string kid);  // takes ownership
   std::vector<std::unique_ptr<key>> keys_;
 };
 

@@ -280,6 +280,9 @@ void config_loader::validate() {
       problem(origin(key), std::string(key) + ": cannot read '" + path + "'");
     }
   }
+  if (const std::string& jwks = settings_.jwt.jwks_file; !jwks.empty() && !readable_file(jwks)) {
+    problem(origin("jwt.jwks_file"), "jwt.jwks_file: cannot read '" + jwks + "'");
+  }
   for (const std::string& path : settings_.jwt.public_keys) {
     if (!readable_file(path)) {
       problem(origin("jwt.public_keys"), "jwt.public_keys: cannot read '" + path + "'");

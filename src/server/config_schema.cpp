@@ -58,6 +58,22 @@ setting<Target> make(std::string_view key, std::string_view flag, std::string_vi
   return s;
 }
 
+// The field a setting reads and writes: RELAY_FIELD(server.port).
+#define RELAY_FIELD(path) \
+  [](auto& target) -> auto& { return target.path; }
+
+template <class Access>
+serve_setting serve_key(std::string_view key, std::string_view flag, std::string_view help,
+                        value_rule rule, Access access, bool flag_sets = true) {
+  return make<serve_settings>(key, flag, help, rule, access, flag_sets);
+}
+
+template <class Access>
+namespace_setting namespace_key(std::string_view key, std::string_view help, value_rule rule,
+                                Access access) {
+  return make<namespace_settings>(key, "", help, rule, access);
+}
+
 constexpr value_rule text{value_kind::string};
 constexpr value_rule boolean{value_kind::boolean};
 constexpr value_rule list{value_kind::string_list};
@@ -70,183 +86,141 @@ constexpr value_rule seconds(int64_t min = 0) {
 }
 constexpr value_rule bytes(int64_t min = 0) { return {value_kind::size, {}, min}; }
 
-using S = serve_settings;
-
 const std::vector<serve_setting>& build_serve_schema() {
   static const std::vector<serve_setting> schema = {
       // [server]
-      make<S>(
-          "server.host", "--host", "Address to listen on", text,
-          [](S & s) -> auto& { return s.server.host; }),
-      make<S>(
-          "server.port", "--port", "TCP port (0 = pick a free one, printed at start)", integer(),
-          [](S & s) -> auto& { return s.server.port; }),
-      make<S>(
-          "server.threads", "--threads", "Event loops, one thread each (0 = one per core)",
-          integer(), [](S & s) -> auto& { return s.server.threads; }),
-      make<S>(
-          "server.tls_cert", "--tls-cert",
-          "PEM certificate chain: serve wss:// and https:// (with server.tls_key)", text,
-          [](S & s) -> auto& { return s.server.tls_cert; }),
-      make<S>(
-          "server.tls_key", "--tls-key", "PEM private key for server.tls_cert", text,
-          [](S & s) -> auto& { return s.server.tls_key; }),
-      make<S>(
-          "server.shutdown_timeout", "--shutdown-timeout",
-          "On SIGTERM/SIGINT: how long to wait for close handshakes and queued output", millis(),
-          [](S & s) -> auto& { return s.server.shutdown_timeout_ms; }),
-      make<S>(
-          "server.static_dir", "--static-dir",
-          "Directory of files served at / (empty: the demo chat, <dir of relay>/web)", text,
-          [](S & s) -> auto& { return s.static_dir; }),
+      serve_key("server.host", "--host", "Address to listen on", text, RELAY_FIELD(server.host)),
+      serve_key("server.port", "--port", "TCP port (0 = pick a free one, printed at start)",
+                integer(), RELAY_FIELD(server.port)),
+      serve_key("server.threads", "--threads", "Event loops, one thread each (0 = one per core)",
+                integer(), RELAY_FIELD(server.threads)),
+      serve_key("server.tls_cert", "--tls-cert",
+                "PEM certificate chain: serve wss:// and https:// (with server.tls_key)", text,
+                RELAY_FIELD(server.tls_cert)),
+      serve_key("server.tls_key", "--tls-key", "PEM private key for server.tls_cert", text,
+                RELAY_FIELD(server.tls_key)),
+      serve_key("server.shutdown_timeout", "--shutdown-timeout",
+                "On SIGTERM/SIGINT: how long to wait for close handshakes and queued output",
+                millis(), RELAY_FIELD(server.shutdown_timeout_ms)),
+      serve_key("server.static_dir", "--static-dir",
+                "Directory of files served at / (empty: the demo chat, <dir of relay>/web)", text,
+                RELAY_FIELD(static_dir)),
       // [http]
-      make<S>(
-          "http.request_timeout", "--request-timeout",
-          "Time for a whole HTTP request head and body to arrive (408)", millis(1),
-          [](S & s) -> auto& { return s.server.http.request_timeout_ms; }),
-      make<S>(
-          "http.keep_alive_timeout", "--keep-alive-timeout",
-          "How long an idle HTTP keep-alive connection is kept", millis(1),
-          [](S & s) -> auto& { return s.server.http.keep_alive_timeout_ms; }),
-      make<S>(
-          "http.max_header_size", "--max-header-size", "Largest HTTP request line + headers (431)",
-          bytes(256), [](S & s) -> auto& { return s.server.http.limits.max_header_bytes; }),
-      make<S>(
-          "http.max_body_size", "--max-body-size",
-          "Largest HTTP request body (413); also bounds Socket.IO polling POSTs", bytes(),
-          [](S & s) -> auto& { return s.server.http.limits.max_body_bytes; }),
+      serve_key("http.request_timeout", "--request-timeout",
+                "Time for a whole HTTP request head and body to arrive (408)", millis(1),
+                RELAY_FIELD(server.http.request_timeout_ms)),
+      serve_key("http.keep_alive_timeout", "--keep-alive-timeout",
+                "How long an idle HTTP keep-alive connection is kept", millis(1),
+                RELAY_FIELD(server.http.keep_alive_timeout_ms)),
+      serve_key("http.max_header_size", "--max-header-size",
+                "Largest HTTP request line + headers (431)", bytes(256),
+                RELAY_FIELD(server.http.limits.max_header_bytes)),
+      serve_key("http.max_body_size", "--max-body-size",
+                "Largest HTTP request body (413); also bounds Socket.IO polling POSTs", bytes(),
+                RELAY_FIELD(server.http.limits.max_body_bytes)),
       // [websocket]
-      make<S>(
-          "websocket.max_message_size", "--max-message-size",
-          "Largest inbound WebSocket message on /echo, /pub, /sub, after inflation (1009)",
-          bytes(1), [](S & s) -> auto& { return s.server.ws.max_message_size; }),
-      make<S>(
-          "websocket.max_buffered_bytes", "--max-buffered-bytes",
-          "Outbound queue limit per connection; a slower consumer is closed (1008)", bytes(1),
-          [](S & s) -> auto& { return s.server.ws.max_buffered_bytes; }),
-      make<S>(
-          "websocket.high_water", "--high-water",
-          "Queued outbound bytes above which the server stops reading from that peer", bytes(1),
-          [](S & s) -> auto& { return s.server.ws.socket.high_water; }),
-      make<S>(
-          "websocket.idle_timeout", "--idle-timeout",
-          "Silence on /echo, /pub, /sub before a ping; twice that: disconnect (0 = off)", millis(),
-          [](S & s) -> auto& { return s.server.ws.idle_timeout_ms; }),
-      make<S>(
-          "websocket.close_timeout", "--close-timeout",
-          "How long to wait for the peer's close frame", millis(1),
-          [](S & s) -> auto& { return s.server.ws.close_timeout_ms; }),
-      make<S>(
-          "websocket.compression", "--no-compression",
-          "Negotiate permessage-deflate on /echo, /pub, /sub (the flag turns it off)", boolean,
-          [](S & s) -> auto& { return s.websocket_compression; }, false),
-      make<S>(
-          "websocket.server_no_context_takeover", "--server-no-context-takeover",
-          "Reset the server's compressor per message (less memory, worse ratio)", boolean,
-          [](S & s) -> auto& { return s.server.ws.deflate.server_no_context_takeover; }),
+      serve_key("websocket.max_message_size", "--max-message-size",
+                "Largest inbound WebSocket message on /echo, /pub, /sub, after inflation (1009)",
+                bytes(1), RELAY_FIELD(server.ws.max_message_size)),
+      serve_key("websocket.max_buffered_bytes", "--max-buffered-bytes",
+                "Outbound queue limit per connection; a slower consumer is closed (1008)", bytes(1),
+                RELAY_FIELD(server.ws.max_buffered_bytes)),
+      serve_key("websocket.high_water", "--high-water",
+                "Queued outbound bytes above which the server stops reading from that peer",
+                bytes(1), RELAY_FIELD(server.ws.socket.high_water)),
+      serve_key("websocket.idle_timeout", "--idle-timeout",
+                "Silence on /echo, /pub, /sub before a ping; twice that: disconnect (0 = off)",
+                millis(), RELAY_FIELD(server.ws.idle_timeout_ms)),
+      serve_key("websocket.close_timeout", "--close-timeout",
+                "How long to wait for the peer's close frame", millis(1),
+                RELAY_FIELD(server.ws.close_timeout_ms)),
+      serve_key("websocket.compression", "--no-compression",
+                "Negotiate permessage-deflate on /echo, /pub, /sub (the flag turns it off)",
+                boolean, RELAY_FIELD(websocket_compression), false),
+      serve_key("websocket.server_no_context_takeover", "--server-no-context-takeover",
+                "Reset the server's compressor per message (less memory, worse ratio)", boolean,
+                RELAY_FIELD(server.ws.deflate.server_no_context_takeover)),
       // [socketio]
-      make<S>(
-          "socketio.ping_interval", "--ping-interval", "Engine.IO pingInterval", millis(1),
-          [](S & s) -> auto& { return s.socketio.ping_interval_ms; }),
-      make<S>(
-          "socketio.ping_timeout", "--ping-timeout", "Engine.IO pingTimeout", millis(1),
-          [](S & s) -> auto& { return s.socketio.ping_timeout_ms; }),
-      make<S>(
-          "socketio.connect_timeout", "--connect-timeout",
-          "A session that joins no namespace within this is closed", millis(1),
-          [](S & s) -> auto& { return s.socketio.connect_timeout_ms; }),
-      make<S>(
-          "socketio.max_http_buffer_size", "--max-http-buffer-size",
-          "Largest Engine.IO payload (a polling POST or a WebSocket message)", bytes(1),
-          [](S & s) -> auto& { return s.socketio.max_http_buffer_size; }),
-      make<S>(
-          "socketio.http_compression", "--no-http-compression",
-          "gzip/deflate long-polling responses for clients that accept it (the flag turns "
-          "it off)",
-          boolean, [](S & s) -> auto& { return s.socketio.http_compression; }, false),
-      make<S>(
-          "socketio.http_compression_threshold", "",
-          "Smallest long-polling response that is compressed", bytes(),
-          [](S & s) -> auto& { return s.socketio.http_compression_threshold; }),
-      make<S>(
-          "socketio.cors_origins", "--cors-origin",
-          "Browser origins allowed to use Socket.IO cross-origin (* = any)", list,
-          [](S & s) -> auto& { return s.socketio.cors_origins; }),
-      make<S>(
-          "socketio.allowed_origins", "--allowed-origin",
-          "Only browsers from these origins may connect, WebSocket included (empty = any)", list,
-          [](S & s) -> auto& { return s.socketio.allowed_origins; }),
-      make<S>(
-          "socketio.recovery", "--recovery",
-          "Connection state recovery: a client back within recovery_max_disconnection gets "
-          "what it missed",
-          boolean, [](S & s) -> auto& { return s.socketio.recovery.enabled; }),
-      make<S>(
-          "socketio.recovery_max_disconnection", "",
-          "How long a disconnected session's state is kept for recovery", millis(1),
-          [](S & s) -> auto& { return s.socketio.recovery.max_disconnection_ms; }),
+      serve_key("socketio.ping_interval", "--ping-interval", "Engine.IO pingInterval", millis(1),
+                RELAY_FIELD(socketio.ping_interval_ms)),
+      serve_key("socketio.ping_timeout", "--ping-timeout", "Engine.IO pingTimeout", millis(1),
+                RELAY_FIELD(socketio.ping_timeout_ms)),
+      serve_key("socketio.connect_timeout", "--connect-timeout",
+                "A session that joins no namespace within this is closed", millis(1),
+                RELAY_FIELD(socketio.connect_timeout_ms)),
+      serve_key("socketio.max_http_buffer_size", "--max-http-buffer-size",
+                "Largest Engine.IO payload (a polling POST or a WebSocket message)", bytes(1),
+                RELAY_FIELD(socketio.max_http_buffer_size)),
+      serve_key("socketio.http_compression", "--no-http-compression",
+                "gzip/deflate long-polling responses for clients that accept it (the flag turns "
+                "it off)",
+                boolean, RELAY_FIELD(socketio.http_compression), false),
+      serve_key("socketio.http_compression_threshold", "",
+                "Smallest long-polling response that is compressed", bytes(),
+                RELAY_FIELD(socketio.http_compression_threshold)),
+      serve_key("socketio.cors_origins", "--cors-origin",
+                "Browser origins allowed to use Socket.IO cross-origin (* = any)", list,
+                RELAY_FIELD(socketio.cors_origins)),
+      serve_key("socketio.allowed_origins", "--allowed-origin",
+                "Only browsers from these origins may connect, WebSocket included (empty = any)",
+                list, RELAY_FIELD(socketio.allowed_origins)),
+      serve_key("socketio.recovery", "--recovery",
+                "Connection state recovery: a client back within recovery_max_disconnection gets "
+                "what it missed",
+                boolean, RELAY_FIELD(socketio.recovery.enabled)),
+      serve_key("socketio.recovery_max_disconnection", "",
+                "How long a disconnected session's state is kept for recovery", millis(1),
+                RELAY_FIELD(socketio.recovery.max_disconnection_ms)),
       // [jwt]
-      make<S>(
-          "jwt.secret", "--jwt-secret",
-          "HMAC secret for HS256/384/512 tokens (JWT is on once a secret or key is set)", text,
-          [](S & s) -> auto& { return s.jwt.secret; }),
-      make<S>(
-          "jwt.public_keys", "--jwt-public-key",
-          "PEM public key files for RS256 (RSA) or ES256 (P-256) tokens", list,
-          [](S & s) -> auto& { return s.jwt.public_keys; }),
-      make<S>(
-          "jwt.issuer", "--jwt-issuer", "Required \"iss\" claim (empty: not checked)", text,
-          [](S & s) -> auto& { return s.jwt.issuer; }),
-      make<S>(
-          "jwt.audience", "--jwt-audience", "Accepted \"aud\" values (empty: not checked)", list,
-          [](S & s) -> auto& { return s.jwt.audience; }),
-      make<S>(
-          "jwt.leeway", "--jwt-leeway", "Clock skew allowed for exp and nbf", seconds(),
-          [](S & s) -> auto& { return s.jwt.leeway_s; }),
-      make<S>(
-          "jwt.cookie", "--jwt-cookie", "Cookie that may carry the token", text,
-          [](S & s) -> auto& { return s.jwt.cookie; }),
-      make<S>(
-          "jwt.allow_query_token", "--jwt-allow-query",
-          "Accept ?token= in the handshake URL (it ends up in proxy logs)", boolean,
-          [](S & s) -> auto& { return s.jwt.allow_query_token; }),
-      make<S>(
-          "jwt.allow_anonymous", "--allow-anonymous",
-          "Admit clients that send no token (a bad token is still refused); namespaces may "
-          "override",
-          boolean, [](S & s) -> auto& { return s.jwt.allow_anonymous; }),
-      make<S>(
-          "jwt.expiry_warning", "--jwt-expiry-warning",
-          "How long before a token's exp the client gets token:expiring", seconds(),
-          [](S & s) -> auto& { return s.jwt.expiry_warning_s; }),
+      serve_key("jwt.secret", "--jwt-secret",
+                "HMAC secret for HS256/384/512 tokens (JWT is on once a secret or key is set)",
+                text, RELAY_FIELD(jwt.secret)),
+      serve_key("jwt.public_keys", "--jwt-public-key",
+                "PEM public key files for RS256 (RSA) or ES256 (P-256) tokens", list,
+                RELAY_FIELD(jwt.public_keys)),
+      serve_key("jwt.jwks_file", "--jwt-jwks-file",
+                "JWK Set file ({\"keys\": [...]}): RSA, EC P-256 and oct keys chosen by kid", text,
+                RELAY_FIELD(jwt.jwks_file)),
+      serve_key("jwt.issuer", "--jwt-issuer", "Required \"iss\" claim (empty: not checked)", text,
+                RELAY_FIELD(jwt.issuer)),
+      serve_key("jwt.audience", "--jwt-audience", "Accepted \"aud\" values (empty: not checked)",
+                list, RELAY_FIELD(jwt.audience)),
+      serve_key("jwt.leeway", "--jwt-leeway", "Clock skew allowed for exp and nbf", seconds(),
+                RELAY_FIELD(jwt.leeway_s)),
+      serve_key("jwt.cookie", "--jwt-cookie", "Cookie that may carry the token", text,
+                RELAY_FIELD(jwt.cookie)),
+      serve_key("jwt.allow_query_token", "--jwt-allow-query",
+                "Accept ?token= in the handshake URL (it ends up in proxy logs)", boolean,
+                RELAY_FIELD(jwt.allow_query_token)),
+      serve_key("jwt.allow_anonymous", "--allow-anonymous",
+                "Admit clients that send no token (a bad token is still refused); namespaces may "
+                "override",
+                boolean, RELAY_FIELD(jwt.allow_anonymous)),
+      serve_key("jwt.expiry_warning", "--jwt-expiry-warning",
+                "How long before a token's exp the client gets token:expiring", seconds(),
+                RELAY_FIELD(jwt.expiry_warning_s)),
       // [limits]
-      make<S>(
-          "limits.max_connections_per_user", "--max-connections-per-user",
-          "With JWT: sockets one user may hold per namespace at once (0 = no limit)", integer(),
-          [](S & s) -> auto& { return s.limits.max_connections_per_user; }),
+      serve_key("limits.max_connections_per_user", "--max-connections-per-user",
+                "With JWT: sockets one user may hold per namespace at once (0 = no limit)",
+                integer(), RELAY_FIELD(limits.max_connections_per_user)),
   };
   return schema;
 }
 
-using N = namespace_settings;
-
 const std::vector<namespace_setting>& build_namespace_schema() {
   static const std::vector<namespace_setting> schema = {
-      make<N>(
-          "rooms", "",
-          "Clients join, leave and publish in rooms by event, within their token's grants", boolean,
-          [](N & n) -> auto& { return n.rooms; }),
-      make<N>(
-          "anonymous", "",
+      namespace_key(
+          "rooms", "Clients join, leave and publish in rooms by event, within their token's grants",
+          boolean, RELAY_FIELD(rooms)),
+      namespace_key(
+          "anonymous",
           "Admit clients without a token on this namespace (default: jwt.allow_anonymous)", boolean,
-          [](N & n) -> auto& { return n.anonymous; }),
-      make<N>(
-          "anonymous_subscribe", "",
-          "Rooms clients without a token may join (patterns, * = any run of characters)", list,
-          [](N & n) -> auto& { return n.anonymous_subscribe; }),
-      make<N>(
-          "anonymous_publish", "", "Rooms clients without a token may publish in", list,
-          [](N & n) -> auto& { return n.anonymous_publish; }),
+          RELAY_FIELD(anonymous)),
+      namespace_key("anonymous_subscribe",
+                    "Rooms clients without a token may join (patterns, * = any run of characters)",
+                    list, RELAY_FIELD(anonymous_subscribe)),
+      namespace_key("anonymous_publish", "Rooms clients without a token may publish in", list,
+                    RELAY_FIELD(anonymous_publish)),
   };
   return schema;
 }

@@ -43,6 +43,7 @@ std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool a
   auto cfg = std::make_shared<jwt_auth_config>();
   if (!jwt.secret.empty()) cfg->keys.add_hmac_secret(jwt.secret);
   for (const std::string& path : jwt.public_keys) cfg->keys.add_public_key_pem(read_file(path));
+  if (!jwt.jwks_file.empty()) cfg->keys.add_jwks(read_file(jwt.jwks_file));
   cfg->verify.issuer = jwt.issuer;
   cfg->verify.audience = jwt.audience;
   cfg->verify.leeway_s = jwt.leeway_s;

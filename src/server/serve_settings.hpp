@@ -25,6 +25,7 @@ struct namespace_settings {
 struct jwt_settings {
   std::string secret;                    // HS256/384/512
   std::vector<std::string> public_keys;  // PEM files: RS256 / ES256
+  std::string jwks_file;                 // a JWK Set (RFC 7517)
   std::string issuer;
   std::vector<std::string> audience;
   int64_t leeway_s = 30;
@@ -32,7 +33,7 @@ struct jwt_settings {
   bool allow_query_token = false;
   bool allow_anonymous = false;
   uint32_t expiry_warning_s = 60;
-  bool enabled() const { return !secret.empty() || !public_keys.empty(); }
+  bool enabled() const { return !secret.empty() || !public_keys.empty() || !jwks_file.empty(); }
 };
 
 struct limit_settings {

@@ -102,6 +102,7 @@ int token_main(int argc, char** argv) {
     try {
       if (!secret.empty()) keys.add_hmac_secret(secret);
       for (const std::string& path : public_keys) keys.add_public_key_pem(read_file(path));
+      if (!settings.jwt.jwks_file.empty()) keys.add_jwks(read_file(settings.jwt.jwks_file));
     } catch (const std::exception& e) {
       std::fprintf(stderr, "relay token verify: %s\n", e.what());
       return 2;

@@ -225,3 +225,40 @@ test('--allowed-origin refuses other browser origins with 403, WebSocket include
   assert.equal(refused, 'connect_error');
   assert.match(e.message, /xhr poll error|403/);
 });
+
+test('a JWK Set file: RSA, EC and oct keys picked by kid; other keys skipped', async () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const p256 = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const ed = generateKeyPairSync('ed25519');
+  const hmac = 'jwks oct secret';
+  const jwk = (key, extra) => ({ ...key.export({ format: 'jwk' }), ...extra });
+  writeFileSync(join(dir, 'jwks.json'), JSON.stringify({ keys: [
+    jwk(rsa.publicKey, { kid: 'rsa-1', use: 'sig', alg: 'RS256' }),
+    jwk(p256.publicKey, { kid: 'ec-1' }),
+    jwk(ed.publicKey, { kid: 'ed-1' }),                         // EdDSA: skipped
+    jwk(rsa.publicKey, { kid: 'enc-1', use: 'enc' }),           // not for signatures: skipped
+    { kty: 'oct', kid: 'oct-1', k: Buffer.from(hmac).toString('base64url') },
+  ] }));
+  const server = await startServer(['--jwt-jwks-file', join(dir, 'jwks.json')]);
+  try {
+    const sign = (key, algorithm, keyid, sub) =>
+      jwt.sign({ sub }, key, { algorithm, keyid, expiresIn: '5m' });
+    const outcome = async (token) => {
+      const [what, data] = await attempt(server, { auth: { token } });
+      return what === 'welcome' ? `welcome ${data.user ?? data.name ?? ''}`.trim()
+                                : `${data.message} (${data.data?.code})`;
+    };
+    assert.match(await outcome(sign(rsa.privateKey, 'RS256', 'rsa-1', 'rita')), /^welcome/);
+    assert.match(await outcome(sign(p256.privateKey, 'ES256', 'ec-1', 'eve')), /^welcome/);
+    assert.match(await outcome(sign(hmac, 'HS256', 'oct-1', 'otto')), /^welcome/);
+    assert.equal(await outcome(sign(rsa.privateKey, 'RS256', 'enc-1', 'x')),
+      'token key unknown (unknown_key)');
+    assert.equal(await outcome(sign(rsa.privateKey, 'RS256', 'nobody', 'x')),
+      'token key unknown (unknown_key)');
+    // Algorithm confusion through a JWKS: the RSA key's JSON as an HMAC secret.
+    const forged = sign(JSON.stringify(jwk(rsa.publicKey, {})), 'HS256', 'rsa-1', 'mallory');
+    assert.match(await outcome(forged), /\((unsupported_alg|bad_signature)\)$/);
+  } finally {
+    await stopServerCleanly(server);
+  }
+});
