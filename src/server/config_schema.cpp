@@ -105,6 +105,10 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("server.static_dir", "--static-dir",
                 "Directory of files served at / (empty: the demo chat, <dir of relay>/web)", text,
                 RELAY_FIELD(static_dir)),
+      serve_key("server.data_dir", "--data-dir",
+                "Directory for state that survives a restart (room history in SQLite); empty: "
+                "memory only",
+                text, RELAY_FIELD(data_dir)),
       // [http]
       serve_key("http.request_timeout", "--request-timeout",
                 "Time for a whole HTTP request head and body to arrive (408)", millis(1),
@@ -199,6 +203,15 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("jwt.expiry_warning", "--jwt-expiry-warning",
                 "How long before a token's exp the client gets token:expiring", seconds(),
                 RELAY_FIELD(jwt.expiry_warning_s)),
+      // [history]
+      serve_key("history.max_messages", "--history-size",
+                "Messages each room keeps for clients catching up (0 = no count limit)", integer(),
+                RELAY_FIELD(history.max_messages)),
+      serve_key("history.max_age", "--history-ttl",
+                "How long a room keeps a message (0 = no age limit)", millis(),
+                RELAY_FIELD(history.max_age_ms)),
+      serve_key("history.max_bytes", "", "Bytes of messages each room keeps (0 = no limit)",
+                bytes(), RELAY_FIELD(history.max_bytes)),
       // [limits]
       serve_key("limits.max_connections_per_user", "--max-connections-per-user",
                 "With JWT: sockets one user may hold per namespace at once (0 = no limit)",

@@ -1,5 +1,6 @@
 #include "server/rooms_service.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -14,12 +15,12 @@ using socketio::args;
 using socketio::socket;
 
 constexpr size_t kMaxRoomName = 200;
-constexpr std::string_view kRoomPrefix = "r:";
+constexpr size_t kMaxHistoryPage = 1000;
 
-std::string internal_room(std::string_view room) {
-  std::string r(kRoomPrefix);
-  r += room;
-  return r;
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // The room argument: a string of 1-200 bytes, or nullptr.
@@ -27,6 +28,27 @@ const std::string* room_arg(const json::value* v) {
   if (v == nullptr || !v->is_string()) return nullptr;
   const std::string& s = v->as_string();
   return s.empty() || s.size() > kMaxRoomName ? nullptr : &s;
+}
+
+// A room given as "name" or as {room: "name", ...}.
+const std::string* room_of(const json::value* v) {
+  if (v != nullptr && v->is_object()) return room_arg(v->find("room"));
+  return room_arg(v);
+}
+
+// A non-negative integer member, or `otherwise`.
+uint64_t count_member(const json::value* object, std::string_view name, uint64_t otherwise) {
+  const json::value* v = object != nullptr && object->is_object() ? object->find(name) : nullptr;
+  if (v == nullptr || !v->is_number()) return otherwise;
+  const double d = v->as_double();
+  return d >= 0 ? static_cast<uint64_t>(d) : otherwise;
+}
+
+json::array messages_of(const store::history_page& page) {
+  json::array out;
+  out.reserve(page.entries.size());
+  for (const store::history_entry_ptr& e : page.entries) out.push_back(message_view(*e));
+  return out;
 }
 
 // Answers through the ack, or with "relay:error" when the client asked for none.
@@ -43,11 +65,13 @@ void refuse(socket& s, ack& reply, std::string_view event, std::string_view room
 
 }  // namespace
 
-void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy) {
+void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
+                           std::shared_ptr<room_hub> hub) {
+  hub->add_namespace(nsp);
   // Sockets without a token's claims share one grants object.
   auto tokenless = std::make_shared<const auth::room_grants>(
       policy.tokens_verified ? std::move(policy.anonymous) : auth::room_grants::all());
-  nsp.on_connection([nsp, tokenless](socket& s) {
+  nsp.on_connection([hub, tokenless](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
     auto grants =
         claims != nullptr
@@ -56,25 +80,67 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy) {
     json::value from;
     if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) from = *u;
 
-    s.on("join", [grants](socket& s, args& a, ack reply) {
-      const std::string* room = room_arg(a.empty() ? nullptr : &a[0]);
+    // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the
+    // client missed, and `recovered` says whether that is all of it.
+    s.on("join", [grants, hub](socket& s, args& a, ack reply) {
+      const json::value* arg = a.empty() ? nullptr : &a[0];
+      const std::string* room = room_of(arg);
       if (room == nullptr) return refuse(s, reply, "join", "", "room must be 1-200 bytes");
       if (!grants->may_subscribe(*room)) {
         return refuse(s, reply, "join", *room, "not allowed to join " + *room);
       }
-      s.join(internal_room(*room));
-      if (reply) reply({json::object{{"ok", true}, {"room", *room}}});
+      // Member first, history second: a message published in between arrives both ways and
+      // the client drops the offset it already has; the other order could lose it.
+      s.join(room_hub::member_room(*room));
+      if (!reply) return;
+      const int64_t now = wall_clock_ms();
+      const store::stream_position top = hub->history().stream_top(*room, now);
+      json::object answer{{"ok", true},
+                          {"room", *room},
+                          {"offset", static_cast<int64_t>(top.offset)},
+                          {"epoch", top.epoch}};
+      if (arg->is_object() && arg->find("since") != nullptr) {
+        const store::history_page page =
+            hub->history().since(*room, count_member(arg, "since", 0), kMaxHistoryPage, now);
+        const json::value* epoch = arg->find("epoch");
+        const bool same_epoch =
+            epoch == nullptr || (epoch->is_string() && epoch->as_string() == page.epoch);
+        answer.emplace_back("recovered",
+                            same_epoch && !page.truncated && page.entries.size() < kMaxHistoryPage);
+        answer.emplace_back("messages", messages_of(page));
+      }
+      reply({json::value(std::move(answer))});
     });
 
     s.on("leave", [](socket& s, args& a, ack reply) {
-      const std::string* room = room_arg(a.empty() ? nullptr : &a[0]);
+      const std::string* room = room_of(a.empty() ? nullptr : &a[0]);
       if (room == nullptr) return refuse(s, reply, "leave", "", "room must be 1-200 bytes");
-      s.leave(internal_room(*room));
+      s.leave(room_hub::member_room(*room));
       if (reply) reply({json::object{{"ok", true}, {"room", *room}}});
     });
 
-    s.on("publish", [nsp, grants, from](socket& s, args& a, ack reply) {
-      const json::value* msg = a.empty() ? nullptr : &a[0];
+    // history({room, since, limit}) -> {room, epoch, offset, truncated, messages}
+    s.on("history", [grants, hub](socket& s, args& a, ack reply) {
+      const json::value* arg = a.empty() ? nullptr : &a[0];
+      const std::string* room = room_of(arg);
+      if (room == nullptr) return refuse(s, reply, "history", "", "room must be 1-200 bytes");
+      if (!grants->may_subscribe(*room)) {
+        return refuse(s, reply, "history", *room, "not allowed to read " + *room);
+      }
+      if (!reply) return;
+      const size_t limit = std::min<uint64_t>(count_member(arg, "limit", 100), kMaxHistoryPage);
+      const store::history_page page =
+          hub->history().since(*room, count_member(arg, "since", 0),
+                               limit == 0 ? kMaxHistoryPage : limit, wall_clock_ms());
+      reply({json::object{{"room", *room},
+                          {"epoch", page.epoch},
+                          {"offset", static_cast<int64_t>(page.last_offset)},
+                          {"truncated", page.truncated},
+                          {"messages", messages_of(page)}}});
+    });
+
+    s.on("publish", [grants, hub, from](socket& s, args& a, ack reply) {
+      json::value* msg = a.empty() ? nullptr : &a[0];
       const std::string* room =
           msg != nullptr && msg->is_object() ? room_arg(msg->find("room")) : nullptr;
       if (room == nullptr) {
@@ -83,12 +149,14 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy) {
       if (!grants->may_publish(*room)) {
         return refuse(s, reply, "publish", *room, "not allowed to publish in " + *room);
       }
-      const json::value* data = msg->find("data");
-      nsp.to(internal_room(*room))
-          .emit("message", {json::object{{"room", *room},
-                                         {"data", data != nullptr ? *data : json::value()},
-                                         {"from", from}}});
-      if (reply) reply({json::object{{"ok", true}}});
+      json::value* data = msg->find("data");
+      hub->publish(
+          *room, "message", data != nullptr ? std::move(*data) : json::value(), from,
+          [reply](const store::stream_position& p) {
+            if (reply) {
+              reply({json::object{{"ok", true}, {"offset", static_cast<int64_t>(p.offset)}}});
+            }
+          });
     });
   });
 }

@@ -1,18 +1,23 @@
 #pragma once
-// Rooms as a service on a namespace (relay serve --rooms-namespace /live): clients join, leave
-// and publish by event, within what their token grants (src/auth/room_grants), with no
-// application code:
-//   join(room)               -> ack {ok: true, room}  | {error}
-//   leave(room)              -> ack {ok: true, room}  | {error}
-//   publish({room, data})    -> ack {ok: true}        | {error}
-// Members of the room get "message" {room, data, from} (from: the publisher's user, or null).
+// Rooms as a service on a namespace (relay serve --rooms-namespace /live): clients join, leave,
+// publish and read history by event, within what their token grants (src/auth/room_grants),
+// with no application code (docs/auth.md has the full protocol):
+//   join(room | {room, since, epoch}) -> ack {ok, room, offset, epoch[, recovered, messages]}
+//   leave(room)                       -> ack {ok, room}
+//   publish({room, data})             -> ack {ok, offset}
+//   history({room, since, limit})     -> ack {room, epoch, offset, truncated, messages}
+// Members of the room get "message" {room, data, from, offset} (from: the publisher's user, or
+// null). Rooms and their history are the room_hub's, shared by every rooms namespace.
 // A refusal without an ack to carry it comes back as the event "relay:error" {event, room,
 // error}: never a silent drop.
 //
 // Room names are 1-200 bytes; inside the namespace they are kept as "r:" + name, so a client
 // can never join a socket's own id room (ids have no ':') and read its private messages.
+#include <memory>
+
 #include "auth/room_grants.hpp"
 #include "relay/socketio.hpp"
+#include "server/room_hub.hpp"
 
 namespace relay::server {
 
@@ -24,6 +29,7 @@ struct rooms_policy {
   auth::room_grants anonymous;
 };
 
-void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy);
+void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
+                           std::shared_ptr<room_hub> hub);
 
 }  // namespace relay::server

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -23,6 +24,8 @@
 #include "server/server.hpp"
 #include "server/socketio_server.hpp"
 #include "server/static_files.hpp"
+#include "store/memory_history.hpp"
+#include "store/sqlite_history.hpp"
 
 extern char** environ;
 
@@ -53,6 +56,26 @@ std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool a
   cfg->expiry_warning_s = jwt.expiry_warning_s;
   cfg->max_connections_per_user = limits.max_connections_per_user;
   return cfg;
+}
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Room history: in memory, or in SQLite under data_dir (survives a restart). Start-up time:
+// throws with the file's name when the database cannot be opened.
+std::unique_ptr<store::history_store> make_history(const serve_settings& settings) {
+  store::history_options options;
+  const history_settings h = settings.history;
+  options.limits = [h](std::string_view) {
+    return store::history_limits{h.max_messages, h.max_age_ms, h.max_bytes};
+  };
+  if (settings.data_dir.empty()) return std::make_unique<store::memory_history>(std::move(options));
+  std::filesystem::create_directories(settings.data_dir);
+  const std::string path = (std::filesystem::path(settings.data_dir) / "history.sqlite3").string();
+  return std::make_unique<store::sqlite_history>(path, std::move(options), wall_clock_ms());
 }
 
 // Flags come from the schema; their values are applied after the file and the environment so
@@ -161,7 +184,17 @@ int serve_main(int argc, char** argv) {
       return 1;
     }
   }
-  cfg.on_loop_setup = [files](loop_setup& setup) { files->add_routes(setup.router); };
+  std::shared_ptr<room_hub> hub;
+  try {
+    hub = std::make_shared<room_hub>(make_history(settings));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "relay: %s\n", e.what());
+    return 1;
+  }
+  cfg.on_loop_setup = [files, hub](loop_setup& setup) {
+    files->add_routes(setup.router);
+    hub->attach(setup);
+  };
 
   // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
   // One HTTP body limit for every route: Engine.IO announces (maxPayload) what it can take.
@@ -185,7 +218,7 @@ int serve_main(int argc, char** argv) {
       }
       if (ns.rooms) {
         install_rooms_service(io.of(ns.name),
-                              {tokens, {ns.anonymous_subscribe, ns.anonymous_publish}});
+                              {tokens, {ns.anonymous_subscribe, ns.anonymous_publish}}, hub);
       }
     }
   } catch (const std::exception& e) {
@@ -207,8 +240,12 @@ int serve_main(int argc, char** argv) {
   }
   std::fflush(stdout);
 
+  // This thread waits for a stop signal and, meanwhile, frees aged-out history once a second.
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  const timespec tick{1, 0};
+  while ((sig = sigtimedwait(&stop_signals, nullptr, &tick)) < 0) {
+    hub->history().expire(wall_clock_ms());
+  }
   std::printf("relay: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   io.stop();

@@ -40,14 +40,23 @@ struct limit_settings {
   uint32_t max_connections_per_user = 5;  // per namespace, with JWT; 0 = no limit
 };
 
+// [history]: what each room keeps for clients catching up (0 = unlimited).
+struct history_settings {
+  uint64_t max_messages = 100;
+  uint64_t max_age_ms = 5 * 60 * 1000;
+  uint64_t max_bytes = 1024 * 1024;
+};
+
 struct serve_settings {
   serve_settings() { server.port = 8080; }
   server_config server;               // [server], [http], [websocket]
   bool websocket_compression = true;  // permessage-deflate on /echo, /pub, /sub
   std::string static_dir;             // empty: <dir of the binary>/web
+  std::string data_dir;               // empty: history in memory only
   socketio::server_options socketio;  // [socketio]
   jwt_settings jwt;
   limit_settings limits;
+  history_settings history;
   std::vector<namespace_settings> namespaces;
 
   // The namespace's entry, created with defaults on first mention.

@@ -170,11 +170,12 @@ describe('relay serve --config', () => {
     // The anonymous namespace is a rooms service: join and publish without a token.
     const anon = connect(s, '/public');
     await onceEvent(anon, 'connect', T);
-    assert.deepEqual(await anon.timeout(T).emitWithAck('join', 'lobby'), { ok: true, room: 'lobby' });
+    const { epoch, ...joined } = await anon.timeout(T).emitWithAck('join', 'lobby');
+    assert.deepEqual([joined, typeof epoch], [{ ok: true, room: 'lobby', offset: 0 }, 'string']);
     const heard = onceEvent(anon, 'message', T);
     assert.deepEqual(await anon.timeout(T).emitWithAck('publish', { room: 'lobby', data: 'hi' }),
-      { ok: true });
-    assert.deepEqual((await heard)[0], { room: 'lobby', data: 'hi', from: null });
+      { ok: true, offset: 1 });
+    assert.deepEqual((await heard)[0], { room: 'lobby', data: 'hi', from: null, offset: 1 });
     assert.deepEqual(await anon.timeout(T).emitWithAck('publish', { room: 'news', data: 'x' }),
       { error: 'not allowed to publish in news' });
     anon.disconnect();

@@ -1,0 +1,83 @@
+#include "server/room_hub.hpp"
+
+#include <chrono>
+#include <utility>
+
+namespace relay::server {
+namespace {
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+json::value message_view(const store::history_entry& entry) {
+  // Entries keep {"data", "from"} as JSON text: one parse per replay, none per live message.
+  auto body = json::parse(entry.data);
+  const json::value* data = body ? body->find("data") : nullptr;
+  const json::value* from = body ? body->find("from") : nullptr;
+  return json::object{{"offset", static_cast<int64_t>(entry.offset)},
+                      {"time", entry.time_ms},
+                      {"event", entry.event},
+                      {"data", data != nullptr ? *data : json::value()},
+                      {"from", from != nullptr ? *from : json::value()}};
+}
+
+room_hub::room_hub(std::unique_ptr<store::history_store> history) : history_(std::move(history)) {}
+
+std::string room_hub::member_room(std::string_view room) {
+  std::string r = "r:";
+  r += room;
+  return r;
+}
+
+void room_hub::add_namespace(socketio::namespace_ref nsp) { namespaces_.push_back(nsp); }
+
+void room_hub::attach(loop_setup& setup) {
+  if (loops_.size() < setup.all_loops.size())
+    loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
+}
+
+void room_hub::publish_here(const std::string& room, const std::string& event,
+                            const json::value& data, const json::value& from,
+                            store::stream_position& position) {
+  position = history_->append(
+      room, event, json::to_string(json::value(json::object{{"data", data}, {"from", from}})),
+      wall_clock_ms());
+  const std::string members = member_room(room);
+  for (const socketio::namespace_ref& nsp : namespaces_) {
+    nsp.to(members).emit(event, {json::object{{"room", room},
+                                              {"data", data},
+                                              {"from", from},
+                                              {"offset", static_cast<int64_t>(position.offset)}}});
+  }
+}
+
+void room_hub::publish(std::string room, std::string event, json::value data, json::value from,
+                       publish_done done) {
+  core::event_loop* caller = core::event_loop::current();
+  const unsigned owner =
+      loops_.empty() ? 0 : static_cast<unsigned>(std::hash<std::string>{}(room) % loops_.size());
+  if (loops_.empty() || loops_[owner] == caller) {
+    store::stream_position position;
+    publish_here(room, event, data, from, position);
+    if (done) done(position);
+    return;
+  }
+  loops_[owner]->post([this, caller, room = std::move(room), event = std::move(event),
+                       data = std::move(data), from = std::move(from),
+                       done = std::move(done)]() mutable {
+    auto position = std::make_shared<store::stream_position>();
+    publish_here(room, event, data, from, *position);
+    if (done && caller != nullptr) {
+      caller->post([position, done = std::move(done)] { done(*position); });
+    } else if (done) {
+      done(*position);
+    }
+  });
+}
+
+}  // namespace relay::server

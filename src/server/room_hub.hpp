@@ -1,0 +1,57 @@
+#pragma once
+// The rooms of `relay serve`: one set of rooms shared by every rooms namespace and the HTTP
+// API, each with its history (src/store) and offsets.
+//
+// Ordering: all publishes to a room run on one loop, the room's owner (a hash of its name),
+// which appends to the history and broadcasts in the same step. Every subscriber therefore sees
+// a room's messages in offset order, whichever loops the publishers are on. A publish from
+// another loop costs one post there and one back for the answer.
+//
+// Threading: add_namespace() and attach() before the loops run; the rest on loop threads.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event_loop.hpp"
+#include "relay/socketio.hpp"
+#include "server/server_config.hpp"
+#include "store/history.hpp"
+
+namespace relay::server {
+
+// A history entry as clients see it: {offset, time, event, data, from}.
+json::value message_view(const store::history_entry& entry);
+
+class room_hub {
+ public:
+  explicit room_hub(std::unique_ptr<store::history_store> history);
+
+  void add_namespace(socketio::namespace_ref nsp);
+  void attach(loop_setup& setup);  // from on_loop_setup, for every loop
+
+  using publish_done = std::function<void(const store::stream_position&)>;
+  // Appends to the room's history and delivers `event` {room, data, from, offset} to the room's
+  // members in every rooms namespace. `done` runs on the calling loop once the message is in
+  // the history and on its way.
+  void publish(std::string room, std::string event, json::value data, json::value from,
+               publish_done done);
+
+  store::history_store& history() noexcept { return *history_; }
+
+  // The Socket.IO room that holds a room's members ("r:" + name: client rooms can never be a
+  // socket's own id room).
+  static std::string member_room(std::string_view room);
+
+ private:
+  void publish_here(const std::string& room, const std::string& event, const json::value& data,
+                    const json::value& from, store::stream_position& position);
+
+  std::unique_ptr<store::history_store> history_;
+  std::vector<socketio::namespace_ref> namespaces_;
+  std::vector<core::event_loop*> loops_;
+};
+
+}  // namespace relay::server
