@@ -1,11 +1,13 @@
 #pragma once
-// Maps a request path to a handler. Exact paths only for now (the set of endpoints is small
+// Maps a request path to a handler: exact paths, then prefixes (the set of endpoints is small
 // and fixed at start-up); lookups happen once per request, not per message.
 #include <functional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "http/request.hpp"
 
@@ -21,13 +23,28 @@ using handler = std::function<void(http_session& session, request& req, std::spa
 class router {
  public:
   void add(std::string path, handler h) { routes_[std::move(path)] = std::move(h); }
+  // Every path that starts with `prefix` and has no exact route ("/api/" for "/api/history/x").
+  // The longest matching prefix wins.
+  void add_prefix(std::string prefix, handler h) {
+    prefixes_.emplace_back(std::move(prefix), std::move(h));
+  }
   const handler* find(std::string_view path) const {
     auto it = routes_.find(std::string(path));
-    return it == routes_.end() ? nullptr : &it->second;
+    if (it != routes_.end()) return &it->second;
+    const handler* best = nullptr;
+    size_t best_length = 0;
+    for (const auto& [prefix, h] : prefixes_) {
+      if (path.starts_with(prefix) && prefix.size() >= best_length) {
+        best = &h;
+        best_length = prefix.size();
+      }
+    }
+    return best;
   }
 
  private:
   std::unordered_map<std::string, handler> routes_;
+  std::vector<std::pair<std::string, handler>> prefixes_;
 };
 
 }  // namespace relay::http

@@ -212,6 +212,11 @@ const std::vector<serve_setting>& build_serve_schema() {
                 RELAY_FIELD(history.max_age_ms)),
       serve_key("history.max_bytes", "", "Bytes of messages each room keeps (0 = no limit)",
                 bytes(), RELAY_FIELD(history.max_bytes)),
+      // [api]
+      serve_key("api.keys", "--api-key",
+                "Keys that open the HTTP API at /api/ (Authorization: Bearer KEY); none: the "
+                "API is off",
+                list, RELAY_FIELD(api_keys)),
       // [limits]
       serve_key("limits.max_connections_per_user", "--max-connections-per-user",
                 "With JWT: sockets one user may hold per namespace at once (0 = no limit)",

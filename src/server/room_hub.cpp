@@ -34,6 +34,22 @@ std::string room_hub::member_room(std::string_view room) {
   return r;
 }
 
+std::string room_hub::user_room(std::string_view user) {
+  std::string r = "u:";
+  r += user;
+  return r;
+}
+
+void room_hub::broadcast(std::string_view event, const json::value& data) {
+  for (const socketio::namespace_ref& nsp : namespaces_) nsp.emit(event, {data});
+}
+
+void room_hub::disconnect_user(std::string_view user) {
+  for (const socketio::namespace_ref& nsp : namespaces_) {
+    nsp.to(user_room(user)).disconnect_sockets();
+  }
+}
+
 void room_hub::add_namespace(socketio::namespace_ref nsp) { namespaces_.push_back(nsp); }
 
 void room_hub::attach(loop_setup& setup) {

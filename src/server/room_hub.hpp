@@ -39,11 +39,18 @@ class room_hub {
   void publish(std::string room, std::string event, json::value data, json::value from,
                publish_done done);
 
+  // `event` with `data` to every socket of every rooms namespace (no history, no offset).
+  void broadcast(std::string_view event, const json::value& data);
+  // Disconnects the user's sockets from every rooms namespace ("io server disconnect").
+  void disconnect_user(std::string_view user);
+
   store::history_store& history() noexcept { return *history_; }
 
   // The Socket.IO room that holds a room's members ("r:" + name: client rooms can never be a
   // socket's own id room).
   static std::string member_room(std::string_view room);
+  // The Socket.IO room every socket of a user joins ("u:" + user id).
+  static std::string user_room(std::string_view user);
 
  private:
   void publish_here(const std::string& room, const std::string& event, const json::value& data,

@@ -78,7 +78,10 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
             ? std::make_shared<const auth::room_grants>(auth::room_grants::from_claims(*claims))
             : tokenless;
     json::value from;
-    if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) from = *u;
+    if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) {
+      from = *u;
+      s.join(room_hub::user_room(u->as_string()));  // POST /api/disconnect {user}
+    }
 
     // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the
     // client missed, and `recovered` says whether that is all of it.

@@ -19,6 +19,7 @@
 
 #include "server/config_loader.hpp"
 #include "server/demo_chat.hpp"
+#include "server/http_api.hpp"
 #include "server/jwt_auth.hpp"
 #include "server/rooms_service.hpp"
 #include "server/server.hpp"
@@ -191,9 +192,17 @@ int serve_main(int argc, char** argv) {
     std::fprintf(stderr, "relay: %s\n", e.what());
     return 1;
   }
-  cfg.on_loop_setup = [files, hub](loop_setup& setup) {
+  std::shared_ptr<const http_api_config> api;
+  if (!settings.api_keys.empty()) {
+    auto c = std::make_shared<http_api_config>();
+    c->keys = settings.api_keys;
+    c->hub = hub;
+    api = std::move(c);
+  }
+  cfg.on_loop_setup = [files, hub, api](loop_setup& setup) {
     files->add_routes(setup.router);
     hub->attach(setup);
+    if (api) add_http_api_routes(setup.router, api);
   };
 
   // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
@@ -238,6 +247,7 @@ int serve_main(int argc, char** argv) {
         "relay: demo chat at http%s://%s:%u/ (files from %s)\n", cfg.tls_cert.empty() ? "" : "s",
         cfg.host == "0.0.0.0" ? "localhost" : cfg.host.c_str(), io.port(), static_dir.c_str());
   }
+  if (api) std::printf("relay: HTTP API at /api/ (%zu keys)\n", settings.api_keys.size());
   std::fflush(stdout);
 
   // This thread waits for a stop signal and, meanwhile, frees aged-out history once a second.

@@ -57,6 +57,7 @@ struct serve_settings {
   jwt_settings jwt;
   limit_settings limits;
   history_settings history;
+  std::vector<std::string> api_keys;  // [api] keys: the HTTP API is on once one is set
   std::vector<namespace_settings> namespaces;
 
   // The namespace's entry, created with defaults on first mention.

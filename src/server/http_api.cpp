@@ -1,0 +1,291 @@
+#include "server/http_api.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <string_view>
+#include <utility>
+
+#include "http/http_session.hpp"
+
+namespace relay::server {
+namespace {
+
+using http::status;
+
+constexpr size_t kMaxRoomName = 200;
+constexpr size_t kMaxRoomsPerPublish = 100;
+constexpr size_t kMaxEventName = 100;
+constexpr size_t kMaxIdempotencyKey = 200;
+constexpr size_t kMaxHistoryPage = 1000;
+constexpr std::string_view kJson = "application/json";
+
+uint64_t wall_clock_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+void answer(http::http_session& session, status s, const json::value& body,
+            std::string_view extra_headers = {}) {
+  session.respond(s, kJson, json::to_string(body), extra_headers);
+}
+
+void fail(http::http_session& session, status s, std::string_view code, std::string message,
+          std::string_view extra_headers = {}) {
+  answer(session, s, json::object{{"error", std::move(message)}, {"code", std::string(code)}},
+         extra_headers);
+}
+
+bool same_key(std::string_view a, std::string_view b) {
+  // Constant time in the length of the candidate: the comparison leaks no prefix.
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+bool authorized(const http::request& req, const std::vector<std::string>& keys) {
+  std::string_view given = req.header("x-api-key");
+  if (given.empty()) {
+    const std::string_view auth = req.header("authorization");
+    if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer ")) {
+      given = auth.substr(7);
+    }
+  }
+  if (given.empty()) return false;
+  bool match = false;
+  for (const std::string& k : keys) match |= same_key(given, k);
+  return match;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// %XX-decodes a path segment; false on a broken escape.
+bool percent_decode(std::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    const int hi = i + 1 < in.size() ? hex_digit(in[i + 1]) : -1;
+    const int lo = i + 2 < in.size() ? hex_digit(in[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return false;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+// The value of `name` in a query string, or nullopt.
+std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+bool parse_count(std::optional<std::string_view> text, uint64_t& out) {
+  if (!text) return true;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), out);
+  return ec == std::errc() && end == text->data() + text->size();
+}
+
+bool valid_room(const json::value* v) {
+  return v != nullptr && v->is_string() && !v->as_string().empty() &&
+         v->as_string().size() <= kMaxRoomName;
+}
+
+// Socket.IO reserves these event names on the client; relay's own events are not for backends.
+bool reserved_event(std::string_view e) {
+  return e == "connect" || e == "connect_error" || e == "disconnect" || e == "disconnecting" ||
+         e == "newListener" || e == "removeListener" || e.starts_with("relay:") ||
+         e.starts_with("token:") || e.starts_with("presence:");
+}
+
+// The JSON object body of a POST, or an error answered.
+std::optional<json::value> json_body(http::http_session& session, const http::request& req) {
+  auto body = json::parse(req.body);
+  if (!body || !body->is_object()) {
+    fail(session, status::bad_request, "bad_json", "the body must be a JSON object");
+    return std::nullopt;
+  }
+  return std::move(*body);
+}
+
+// The event name of a publish or broadcast ("message" when absent), or an error answered.
+std::optional<std::string> event_of(http::http_session& session, const json::value& body) {
+  const json::value* e = body.find("event");
+  if (e == nullptr) return std::string("message");
+  if (!e->is_string() || e->as_string().empty() || e->as_string().size() > kMaxEventName ||
+      reserved_event(e->as_string())) {
+    fail(session, status::bad_request, "bad_event",
+         "event must be a name of 1-100 bytes, not a reserved one");
+    return std::nullopt;
+  }
+  return e->as_string();
+}
+
+void publish(http::http_session& session, const http::request& req, const http_api_config& api) {
+  auto body = json_body(session, req);
+  if (!body) return;
+  std::string key(req.header("idempotency-key"));
+  if (const json::value* k = body->find("idempotency_key"); k != nullptr && k->is_string()) {
+    key = k->as_string();
+  }
+  if (key.size() > kMaxIdempotencyKey) {
+    return fail(session, status::bad_request, "bad_idempotency_key",
+                "idempotency_key is at most 200 bytes");
+  }
+  const uint64_t now = wall_clock_ms();
+  if (!key.empty()) {
+    if (auto earlier = api.idempotency->find(key, now)) {
+      return session.respond(status::ok, kJson, *earlier, "Idempotent-Replayed: true\r\n");
+    }
+  }
+  std::vector<std::string> rooms;
+  if (const json::value* room = body->find("room"); room != nullptr) {
+    if (!valid_room(room)) {
+      return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
+    }
+    rooms.push_back(room->as_string());
+  }
+  if (const json::value* list = body->find("rooms"); list != nullptr) {
+    if (!list->is_array() || list->as_array().size() > kMaxRoomsPerPublish) {
+      return fail(session, status::bad_request, "bad_room", "rooms must be a list of at most 100");
+    }
+    for (const json::value& r : list->as_array()) {
+      if (!valid_room(&r)) {
+        return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
+      }
+      rooms.push_back(r.as_string());
+    }
+  }
+  if (rooms.empty()) {
+    return fail(session, status::bad_request, "bad_room", "give room or rooms");
+  }
+  auto event = event_of(session, *body);
+  if (!event) return;
+  const json::value* data = body->find("data");
+  const json::value* from = body->find("from");
+  const json::value sender = from != nullptr && from->is_string() ? *from : json::value();
+  json::array published;
+  for (std::string& room : rooms) {
+    published.emplace_back(room);
+    api.hub->publish(std::move(room), *event, data != nullptr ? *data : json::value(), sender,
+                     nullptr);
+  }
+  const std::string result =
+      json::to_string(json::value(json::object{{"ok", true}, {"rooms", std::move(published)}}));
+  // Two first attempts racing with one key: only one is remembered; both were published. A
+  // client retries after an answer it lost, not in parallel, so this stays a corner.
+  if (!key.empty()) api.idempotency->remember(key, result, now);
+  session.respond(status::ok, kJson, result);
+}
+
+void broadcast(http::http_session& session, const http::request& req, const http_api_config& api) {
+  auto body = json_body(session, req);
+  if (!body) return;
+  auto event = event_of(session, *body);
+  if (!event) return;
+  const json::value* data = body->find("data");
+  api.hub->broadcast(*event, data != nullptr ? *data : json::value());
+  answer(session, status::ok, json::object{{"ok", true}});
+}
+
+void disconnect(http::http_session& session, const http::request& req, const http_api_config& api) {
+  auto body = json_body(session, req);
+  if (!body) return;
+  const json::value* user = body->find("user");
+  if (user == nullptr || !user->is_string() || user->as_string().empty()) {
+    return fail(session, status::bad_request, "bad_user", "give the user id as user");
+  }
+  api.hub->disconnect_user(user->as_string());
+  answer(session, status::ok, json::object{{"ok", true}});
+}
+
+void history(http::http_session& session, const http::request& req, std::string_view encoded,
+             const http_api_config& api) {
+  std::string room;
+  if (!percent_decode(encoded, room) || room.empty() || room.size() > kMaxRoomName) {
+    return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
+  }
+  uint64_t since = 0, limit = 100;
+  if (!parse_count(query_value(req.query, "since"), since) ||
+      !parse_count(query_value(req.query, "limit"), limit)) {
+    return fail(session, status::bad_request, "bad_query", "since and limit are integers");
+  }
+  if (limit == 0 || limit > kMaxHistoryPage) limit = kMaxHistoryPage;
+  const store::history_page page =
+      api.hub->history().since(room, since, limit, static_cast<int64_t>(wall_clock_ms()));
+  json::array messages;
+  for (const store::history_entry_ptr& e : page.entries) messages.push_back(message_view(*e));
+  answer(session, status::ok,
+         json::object{{"room", room},
+                      {"epoch", page.epoch},
+                      {"offset", static_cast<int64_t>(page.last_offset)},
+                      {"truncated", page.truncated},
+                      {"messages", std::move(messages)}});
+}
+
+void stats(http::http_session& session, const http_api_config& api) {
+  const store::history_stats h = api.hub->history().stats();
+  answer(session, status::ok,
+         json::object{
+             {"history", json::object{{"rooms", static_cast<int64_t>(h.rooms)},
+                                      {"entries", static_cast<int64_t>(h.entries)},
+                                      {"bytes", static_cast<int64_t>(h.bytes)},
+                                      {"write_errors", static_cast<int64_t>(h.write_errors)}}},
+             {"idempotency_keys", static_cast<int64_t>(api.idempotency->size())}});
+}
+
+void route(http::http_session& session, http::request& req, const http_api_config& api) {
+  if (!authorized(req, api.keys)) {
+    return fail(session, status::unauthorized, "unauthorized",
+                "an API key is required (Authorization: Bearer KEY)",
+                "WWW-Authenticate: Bearer\r\n");
+  }
+  const std::string_view path = req.path;
+  const auto only = [&](std::string_view method) {
+    if (req.method == method) return true;
+    fail(session, status::method_not_allowed, "method_not_allowed",
+         std::string(path) + " takes " + std::string(method),
+         method == "GET" ? "Allow: GET\r\n" : "Allow: POST\r\n");
+    return false;
+  };
+  if (path == "/api/publish") {
+    if (only("POST")) publish(session, req, api);
+  } else if (path == "/api/broadcast") {
+    if (only("POST")) broadcast(session, req, api);
+  } else if (path == "/api/disconnect") {
+    if (only("POST")) disconnect(session, req, api);
+  } else if (path == "/api/stats") {
+    if (only("GET")) stats(session, api);
+  } else if (path.starts_with("/api/history/")) {
+    if (only("GET")) history(session, req, path.substr(13), api);
+  } else {
+    fail(session, status::not_found, "not_found", "no such API endpoint");
+  }
+}
+
+}  // namespace
+
+void add_http_api_routes(http::router& router, std::shared_ptr<const http_api_config> config) {
+  router.add_prefix("/api/", [config](http::http_session& session, http::request& req,
+                                      std::span<uint8_t>) { route(session, req, *config); });
+}
+
+}  // namespace relay::server

@@ -1,0 +1,169 @@
+// The HTTP API of `relay serve` (--api-key), driven with node's fetch as a backend would, with
+// the official socket.io-client as subscribers on a rooms namespace: publish (one room, many,
+// custom events, idempotency keys), broadcast, history, disconnect by user, stats, and a JSON
+// error with the right status for each kind of bad request.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+
+import jwt from 'jsonwebtoken';
+import { io } from 'socket.io-client';
+
+import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+
+const T = 5000;
+const KEY = 'backend-key-1';
+const SECRET = 'api test secret';
+let server;
+let closed;  // no API key: the API is off
+const clients = [];
+
+before(async () => {
+  server = await startServer(['--rooms-namespace', '/live', '--api-key', KEY,
+    '--api-key', 'backend-key-2', '--jwt-secret', SECRET]);
+  closed = await startServer(['--rooms-namespace', '/live']);
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await stopServerCleanly(server);
+  await stopServerCleanly(closed);
+});
+
+function api(path, { method = 'GET', body, key = KEY, headers = {}, srv = server } = {}) {
+  const h = { ...headers };
+  if (key) h.Authorization = `Bearer ${key}`;
+  if (body !== undefined) h['Content-Type'] = 'application/json';
+  return fetch(`http://${HOST}:${srv.port}${path}`, {
+    method, headers: h, body: typeof body === 'string' ? body : JSON.stringify(body),
+  }).then(async (res) => ({ status: res.status, headers: res.headers, body: await res.json() }));
+}
+
+async function subscriber(user, rooms) {
+  const token = jwt.sign({ sub: user, relay: { subscribe: ['*'], publish: [] } }, SECRET,
+    { expiresIn: '5m' });
+  const c = io(`http://${HOST}:${server.port}/live`,
+    { reconnection: false, forceNew: true, transports: ['websocket'], auth: { token } });
+  clients.push(c);
+  await onceEvent(c, 'connect', T, `${user} connect`);
+  c.got = [];
+  c.onAny((event, payload) => c.got.push([event, payload]));
+  for (const room of rooms) {
+    const ack = await withTimeout(c.emitWithAck('join', room), T, 'join');
+    assert.equal(ack.ok, true);
+  }
+  return c;
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 150));
+const until = async (pred, what) => {
+  const end = Date.now() + T;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('API keys: none or a wrong one is 401; Bearer and X-API-Key pass; no keys, no API', async () => {
+  assert.equal((await api('/api/stats', { key: null })).status, 401);
+  const wrong = await api('/api/stats', { key: 'backend-key-3' });
+  assert.deepEqual([wrong.status, wrong.body.code], [401, 'unauthorized']);
+  assert.equal((await api('/api/stats')).status, 200);
+  assert.equal((await api('/api/stats', { key: 'backend-key-2' })).status, 200);
+  assert.equal((await api('/api/stats', { key: null, headers: { 'X-API-Key': KEY } })).status, 200);
+  const off = await fetch(`http://${HOST}:${closed.port}/api/stats`,
+    { headers: { Authorization: `Bearer ${KEY}` } });
+  assert.equal(off.status, 404);
+});
+
+test('publish reaches the room members with offsets, and lands in history', async () => {
+  const alice = await subscriber('alice', ['chat:1']);
+  const bob = await subscriber('bob', ['chat:2']);
+  let r = await api('/api/publish', { method: 'POST', body: { room: 'chat:1', data: { n: 1 } } });
+  assert.deepEqual([r.status, r.body], [200, { ok: true, rooms: ['chat:1'] }]);
+  r = await api('/api/publish', { method: 'POST',
+    body: { rooms: ['chat:1', 'chat:2'], event: 'alert', data: 'both', from: 'ops' } });
+  assert.deepEqual(r.body, { ok: true, rooms: ['chat:1', 'chat:2'] });
+  await until(() => alice.got.length === 2 && bob.got.length === 1, 'deliveries');
+  assert.deepEqual(alice.got, [
+    ['message', { room: 'chat:1', data: { n: 1 }, from: null, offset: 1 }],
+    ['alert', { room: 'chat:1', data: 'both', from: 'ops', offset: 2 }],
+  ]);
+  assert.deepEqual(bob.got, [['alert', { room: 'chat:2', data: 'both', from: 'ops', offset: 1 }]]);
+
+  const h = await api('/api/history/chat%3A1?since=1&limit=10');
+  assert.equal(h.status, 200);
+  assert.deepEqual([h.body.room, h.body.offset, h.body.truncated], ['chat:1', 2, false]);
+  assert.deepEqual(h.body.messages.map((m) => [m.offset, m.event, m.data, m.from]),
+    [[2, 'alert', 'both', 'ops']]);
+  const all = await api('/api/history/chat:1');
+  assert.equal(all.body.messages.length, 2);
+  const unknown = await api('/api/history/nothing-here');
+  assert.deepEqual([unknown.body.offset, unknown.body.messages], [0, []]);
+});
+
+test('a retried publish with the same idempotency key is delivered once', async () => {
+  const carol = await subscriber('carol', ['orders']);
+  const body = { room: 'orders', data: { id: 42 }, idempotency_key: 'order-42' };
+  const first = await api('/api/publish', { method: 'POST', body });
+  const again = await api('/api/publish', { method: 'POST', body });
+  assert.deepEqual([first.status, again.status], [200, 200]);
+  assert.deepEqual(again.body, first.body);
+  assert.equal(first.headers.get('idempotent-replayed'), null);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  // The key may also come as a header; another key publishes again.
+  const viaHeader = { room: 'orders', data: { id: 43 } };
+  await api('/api/publish', { method: 'POST', body: viaHeader, headers: { 'Idempotency-Key': 'o-43' } });
+  await api('/api/publish', { method: 'POST', body: viaHeader, headers: { 'Idempotency-Key': 'o-43' } });
+  await until(() => carol.got.length >= 2, 'two deliveries');
+  await settle();
+  assert.deepEqual(carol.got.map(([, m]) => m.data.id), [42, 43]);
+  const h = await api('/api/history/orders');
+  assert.deepEqual(h.body.messages.map((m) => m.data.id), [42, 43]);
+});
+
+test('broadcast reaches every socket; disconnect by user takes only that user', async () => {
+  const dave = await subscriber('dave', []);
+  const erin = await subscriber('erin', []);
+  const r = await api('/api/broadcast', { method: 'POST', body: { event: 'notice', data: 'all' } });
+  assert.deepEqual([r.status, r.body], [200, { ok: true }]);
+  await until(() => dave.got.length === 1 && erin.got.length === 1, 'broadcast');
+  assert.deepEqual(dave.got[0], ['notice', 'all']);
+
+  const gone = onceEvent(dave, 'disconnect', T, 'dave disconnect');
+  assert.deepEqual((await api('/api/disconnect', { method: 'POST', body: { user: 'dave' } })).body,
+    { ok: true });
+  assert.equal((await gone)[0], 'io server disconnect');
+  await settle();
+  assert.equal(erin.connected, true);
+});
+
+test('bad requests get a JSON error with their status; the server keeps serving', async () => {
+  const cases = [
+    [{ method: 'POST', body: 'not json' }, '/api/publish', 400, 'bad_json'],
+    [{ method: 'POST', body: { data: 1 } }, '/api/publish', 400, 'bad_room'],
+    [{ method: 'POST', body: { room: '', data: 1 } }, '/api/publish', 400, 'bad_room'],
+    [{ method: 'POST', body: { room: 'x'.repeat(201) } }, '/api/publish', 400, 'bad_room'],
+    [{ method: 'POST', body: { rooms: 'a' } }, '/api/publish', 400, 'bad_room'],
+    [{ method: 'POST', body: { room: 'a', event: 'disconnect' } }, '/api/publish', 400, 'bad_event'],
+    [{ method: 'POST', body: { room: 'a', event: 'token:expired' } }, '/api/publish', 400,
+      'bad_event'],
+    [{ method: 'POST', body: { user: 7 } }, '/api/disconnect', 400, 'bad_user'],
+    [{}, '/api/publish', 405, 'method_not_allowed'],
+    [{ method: 'POST', body: {} }, '/api/stats', 405, 'method_not_allowed'],
+    [{}, '/api/history/a?since=x', 400, 'bad_query'],
+    [{}, '/api/history/%zz', 400, 'bad_room'],
+    [{}, '/api/nope', 404, 'not_found'],
+  ];
+  for (const [opts, path, status, code] of cases) {
+    const r = await api(path, opts);
+    assert.deepEqual([r.status, r.body.code], [status, code], `${path} ${JSON.stringify(opts)}`);
+    assert.equal(typeof r.body.error, 'string');
+  }
+  assert.equal((await api('/api/stats')).status, 200);
+});
+
+test('stats count the history', async () => {
+  const s = await api('/api/stats');
+  assert.ok(s.body.history.rooms >= 3 && s.body.history.entries >= 5, JSON.stringify(s.body));
+  assert.ok(s.body.idempotency_keys >= 2);
+});
