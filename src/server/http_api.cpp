@@ -1,10 +1,10 @@
 #include "server/http_api.hpp"
 
 #include <charconv>
-#include <chrono>
 #include <string_view>
 #include <utility>
 
+#include "core/wall_clock.hpp"
 #include "http/http_session.hpp"
 
 namespace relay::server {
@@ -19,11 +19,7 @@ constexpr size_t kMaxIdempotencyKey = 200;
 constexpr size_t kMaxHistoryPage = 1000;
 constexpr std::string_view kJson = "application/json";
 
-uint64_t wall_clock_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
+uint64_t wall_clock_ms() { return static_cast<uint64_t>(core::wall_clock_ms()); }
 
 void answer(http::http_session& session, status s, const json::value& body,
             std::string_view extra_headers = {}) {

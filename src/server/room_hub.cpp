@@ -1,18 +1,12 @@
 #include "server/room_hub.hpp"
 
-#include <chrono>
 #include <utility>
 
+#include "core/wall_clock.hpp"
+
 namespace relay::server {
-namespace {
 
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
+using core::wall_clock_ms;
 
 json::value message_view(const store::history_entry& entry) {
   // Entries keep {"data", "from"} as JSON text: one parse per replay, none per live message.

@@ -1,14 +1,16 @@
 #include "server/rooms_service.hpp"
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "auth/room_grants.hpp"
+#include "core/wall_clock.hpp"
 
 namespace relay::server {
 namespace {
+
+using core::wall_clock_ms;
 
 using socketio::ack;
 using socketio::args;
@@ -16,12 +18,6 @@ using socketio::socket;
 
 constexpr size_t kMaxRoomName = 200;
 constexpr size_t kMaxHistoryPage = 1000;
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The room argument: a string of 1-200 bytes, or nullptr.
 const std::string* room_arg(const json::value* v) {

@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/wall_clock.hpp"
 #include "server/config_loader.hpp"
 #include "server/demo_chat.hpp"
 #include "server/http_api.hpp"
@@ -32,6 +32,8 @@ extern char** environ;
 
 namespace relay::server {
 namespace {
+
+using core::wall_clock_ms;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -57,12 +59,6 @@ std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool a
   cfg->expiry_warning_s = jwt.expiry_warning_s;
   cfg->max_connections_per_user = limits.max_connections_per_user;
   return cfg;
-}
-
-int64_t wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 // Room history: in memory, or in SQLite under data_dir (survives a restart). Start-up time:

@@ -8,7 +8,8 @@ import { after, before, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import { HOST, onceEvent, startServer, stopServerCleanly, until as untilWithin, withTimeout } from
+  './helpers.mjs';
 
 const T = 5000;
 const KEY = 'backend-key-1';
@@ -55,13 +56,7 @@ async function subscriber(user, rooms) {
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 150));
-const until = async (pred, what) => {
-  const end = Date.now() + T;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (pred, what) => untilWithin(pred, T, what);
 
 test('API keys: none or a wrong one is 401; Bearer and X-API-Key pass; no keys, no API', async () => {
   assert.equal((await api('/api/stats', { key: null })).status, 401);

@@ -11,7 +11,8 @@ import { after, before, test } from 'node:test';
 import jwt from 'jsonwebtoken';
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+import { HOST, onceEvent, startServer, stopServerCleanly, until as untilWithin, withTimeout } from
+  './helpers.mjs';
 
 const T = 5000;
 const SECRET = 'rooms service secret';
@@ -49,13 +50,7 @@ const joinAck = async (c, arg) => {
   if (rest.ok) assert.match(epoch, /^\S+$/);
   return rest;
 };
-const until = async (pred, what) => {
-  const end = Date.now() + T;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (pred, what) => untilWithin(pred, T, what);
 
 test('joins and publishes follow the token grants', async () => {
   const alice = await member(server, 'alice', { subscribe: ['chat:*'], publish: ['chat:*'] });
