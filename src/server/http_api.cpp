@@ -180,6 +180,7 @@ void publish(http::http_session& session, const http::request& req, const http_a
   const json::value sender = from != nullptr && from->is_string() ? *from : json::value();
   json::array published;
   for (std::string& room : rooms) {
+    if (api.metrics != nullptr) api.metrics->publishes_http.inc();
     published.emplace_back(room);
     api.hub->publish(std::move(room), *event, data != nullptr ? *data : json::value(), sender,
                      nullptr);
@@ -250,11 +251,21 @@ void stats(http::http_session& session, const http_api_config& api) {
 
 void route(http::http_session& session, http::request& req, const http_api_config& api) {
   if (!authorized(req, api.keys)) {
+    if (api.metrics != nullptr) api.metrics->api_key_refusals.inc();
     return fail(session, status::unauthorized, "unauthorized",
                 "an API key is required (Authorization: Bearer KEY)",
                 "WWW-Authenticate: Bearer\r\n");
   }
   const std::string_view path = req.path;
+  if (api.metrics != nullptr) {
+    // Known endpoints only: a label per arbitrary path would grow without bound.
+    std::string_view endpoint = "other";
+    for (std::string_view e :
+         {"/api/publish", "/api/broadcast", "/api/disconnect", "/api/stats", "/api/history/"}) {
+      if (path == e || (e.back() == '/' && path.starts_with(e))) endpoint = e;
+    }
+    api.metrics->api_requests.with({endpoint}).inc();
+  }
   const auto only = [&](std::string_view method) {
     if (req.method == method) return true;
     fail(session, status::method_not_allowed, "method_not_allowed",

@@ -14,6 +14,7 @@
 #include "http/router.hpp"
 #include "server/idempotency_cache.hpp"
 #include "server/room_hub.hpp"
+#include "server/server_metrics.hpp"
 
 namespace relay::server {
 
@@ -22,6 +23,8 @@ struct http_api_config {
   std::shared_ptr<room_hub> hub;
   std::shared_ptr<idempotency_cache> idempotency =
       std::make_shared<idempotency_cache>(5 * 60 * 1000, 100'000);
+  // Optional: where requests are counted (must outlive the routes).
+  server_metrics* metrics = nullptr;
 };
 
 // Adds the routes to one loop's router (routes are per loop; the config is shared).

@@ -1,15 +1,17 @@
 #include "server/jwt_auth.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <optional>
 
+#include "core/wall_clock.hpp"
 #include "http/cookie.hpp"
 
 namespace relay::server {
 namespace {
 
-socketio::error refusal(std::string_view message, std::string_view code) {
+socketio::error refuse(const jwt_auth_config& cfg, std::string_view message,
+                       std::string_view code) {
+  if (cfg.on_refusal) cfg.on_refusal(code);
   return socketio::error{std::string(message), json::object{{"code", std::string(code)}}};
 }
 
@@ -28,33 +30,26 @@ std::string_view query_param(std::string_view query, std::string_view name) noex
   return {};
 }
 
-int64_t unix_now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // Arms the socket's one timer for the token's expiry: the warning first, then the end.
 void arm_expiry(socketio::socket& s, const std::shared_ptr<const jwt_auth_config>& cfg,
                 const json::value& claims) {
   const json::value* exp = claims.find("exp");
   if (exp == nullptr || !exp->is_number()) return;  // verify() allowed a token without exp
   const auto exp_ms = static_cast<int64_t>(exp->as_double() * 1000);
-  const int64_t now = unix_now_ms();
+  const int64_t now = core::wall_clock_ms();
   const int64_t left = std::max<int64_t>(exp_ms - now, 0);
-  const int64_t warn_before =
-      std::min<int64_t>(int64_t{cfg->expiry_warning_s} * 1000, left / 2);
+  const int64_t warn_before = std::min<int64_t>(int64_t{cfg->expiry_warning_s} * 1000, left / 2);
   auto expire = [](socketio::socket& s) {
     s.emit("token:expired", {});
     s.disconnect();
   };
   const json::value exp_value = *exp;
-  s.set_timer(static_cast<uint32_t>(left - warn_before),
-              [exp_ms, exp_value, expire](socketio::socket& s) {
-                s.emit("token:expiring", {json::object{{"exp", exp_value}}});
-                s.set_timer(static_cast<uint32_t>(std::max<int64_t>(exp_ms - unix_now_ms(), 0)),
-                            expire);
-              });
+  s.set_timer(
+      static_cast<uint32_t>(left - warn_before), [exp_ms, exp_value, expire](socketio::socket& s) {
+        s.emit("token:expiring", {json::object{{"exp", exp_value}}});
+        s.set_timer(static_cast<uint32_t>(std::max<int64_t>(exp_ms - core::wall_clock_ms(), 0)),
+                    expire);
+      });
 }
 
 }  // namespace
@@ -73,7 +68,7 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
       token = c;
     } else if (std::string_view q = query_param(hs.query(), "token"); !q.empty()) {
       if (!cfg->allow_query_token) {
-        next(refusal("token in query string not allowed", "token_in_query"));
+        next(refuse(*cfg, "token in query string not allowed", "token_in_query"));
         return;
       }
       token = q;
@@ -83,12 +78,12 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
         next(std::nullopt);
         return;
       }
-      next(refusal("token required", "token_required"));
+      next(refuse(*cfg, "token required", "token_required"));
       return;
     }
     auto claims = auth::verify(token, cfg->keys, cfg->verify, auth::unix_now_s());
     if (!claims) {
-      next(refusal(auth::describe(claims.error()), auth::code_name(claims.error())));
+      next(refuse(*cfg, auth::describe(claims.error()), auth::code_name(claims.error())));
       return;
     }
     const json::value* sub = claims->find("sub");
@@ -102,7 +97,7 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
         std::lock_guard lock(counts->mu);
         uint32_t& n = counts->by_user[user];
         if (n >= cfg->max_connections_per_user) {
-          next(refusal("too many connections for this user", "too_many_connections"));
+          next(refuse(*cfg, "too many connections for this user", "too_many_connections"));
           return;
         }
         ++n;

@@ -17,6 +17,7 @@
 // A user holds at most max_connections_per_user sockets on the namespace at once; one more is
 // refused ("too many connections for this user", code "too_many_connections").
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,6 +45,9 @@ struct jwt_auth_config {
     std::unordered_map<std::string, uint32_t> by_user;
   };
   std::shared_ptr<user_counts> counts = std::make_shared<user_counts>();
+  // Told each refusal's code ("expired", "too_many_connections", ...), e.g. to count it. Runs
+  // on the socket's loop; refusals are rare enough for it to take a lock.
+  std::function<void(std::string_view code)> on_refusal;
 };
 
 void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_auth_config> cfg);

@@ -1,5 +1,6 @@
 #include "server/room_hub.hpp"
 
+#include <chrono>
 #include <utility>
 
 #include "core/wall_clock.hpp"
@@ -7,6 +8,14 @@
 namespace relay::server {
 
 using core::wall_clock_ms;
+
+namespace {
+int64_t steady_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
 
 json::value message_view(const store::history_entry& entry) {
   // Entries keep {"data", "from"} as JSON text: one parse per replay, none per live message.
@@ -52,7 +61,7 @@ void room_hub::attach(loop_setup& setup) {
 }
 
 void room_hub::publish_here(const std::string& room, const std::string& event,
-                            const json::value& data, const json::value& from,
+                            const json::value& data, const json::value& from, int64_t started_ns,
                             store::stream_position& position) {
   position = history_->append(
       room, event, json::to_string(json::value(json::object{{"data", data}, {"from", from}})),
@@ -64,24 +73,26 @@ void room_hub::publish_here(const std::string& room, const std::string& event,
                                               {"from", from},
                                               {"offset", static_cast<int64_t>(position.offset)}}});
   }
+  if (latency_ != nullptr) latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
 }
 
 void room_hub::publish(std::string room, std::string event, json::value data, json::value from,
                        publish_done done) {
+  const int64_t started = latency_ != nullptr ? steady_ns() : 0;
   core::event_loop* caller = core::event_loop::current();
   const unsigned owner =
       loops_.empty() ? 0 : static_cast<unsigned>(std::hash<std::string>{}(room) % loops_.size());
   if (loops_.empty() || loops_[owner] == caller) {
     store::stream_position position;
-    publish_here(room, event, data, from, position);
+    publish_here(room, event, data, from, started, position);
     if (done) done(position);
     return;
   }
-  loops_[owner]->post([this, caller, room = std::move(room), event = std::move(event),
+  loops_[owner]->post([this, caller, started, room = std::move(room), event = std::move(event),
                        data = std::move(data), from = std::move(from),
                        done = std::move(done)]() mutable {
     auto position = std::make_shared<store::stream_position>();
-    publish_here(room, event, data, from, *position);
+    publish_here(room, event, data, from, started, *position);
     if (done && caller != nullptr) {
       caller->post([position, done = std::move(done)] { done(*position); });
     } else if (done) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/event_loop.hpp"
+#include "metrics/histogram.hpp"
 #include "relay/socketio.hpp"
 #include "server/server_config.hpp"
 #include "store/history.hpp"
@@ -30,6 +31,8 @@ class room_hub {
   explicit room_hub(std::unique_ptr<store::history_store> history);
 
   void add_namespace(socketio::namespace_ref nsp);
+  // Before the loops run: where publish latencies go (it must outlive the hub).
+  void set_latency_histogram(metrics::histogram* h) noexcept { latency_ = h; }
   void attach(loop_setup& setup);  // from on_loop_setup, for every loop
 
   using publish_done = std::function<void(const store::stream_position&)>;
@@ -54,11 +57,12 @@ class room_hub {
 
  private:
   void publish_here(const std::string& room, const std::string& event, const json::value& data,
-                    const json::value& from, store::stream_position& position);
+                    const json::value& from, int64_t started_ns, store::stream_position& position);
 
   std::unique_ptr<store::history_store> history_;
   std::vector<socketio::namespace_ref> namespaces_;
   std::vector<core::event_loop*> loops_;
+  metrics::histogram* latency_ = nullptr;
 };
 
 }  // namespace relay::server

@@ -48,8 +48,9 @@ json::array messages_of(const store::history_page& page) {
 }
 
 // Answers through the ack, or with "relay:error" when the client asked for none.
-void refuse(socket& s, ack& reply, std::string_view event, std::string_view room,
-            std::string error) {
+void refuse(socket& s, ack& reply, std::string_view event, std::string_view room, std::string error,
+            metrics::counter* refusals = nullptr) {
+  if (refusals != nullptr) refusals->inc();
   if (reply) {
     reply({json::object{{"error", std::move(error)}}});
     return;
@@ -67,7 +68,9 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
   // Sockets without a token's claims share one grants object.
   auto tokenless = std::make_shared<const auth::room_grants>(
       policy.tokens_verified ? std::move(policy.anonymous) : auth::room_grants::all());
-  nsp.on_connection([hub, tokenless](socket& s) {
+  metrics::counter* const refused = policy.refusals;
+  metrics::counter* const published = policy.publishes;
+  nsp.on_connection([hub, tokenless, refused, published](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
     auto grants =
         claims != nullptr
@@ -81,12 +84,12 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
 
     // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the
     // client missed, and `recovered` says whether that is all of it.
-    s.on("join", [grants, hub](socket& s, args& a, ack reply) {
+    s.on("join", [grants, hub, refused](socket& s, args& a, ack reply) {
       const json::value* arg = a.empty() ? nullptr : &a[0];
       const std::string* room = room_of(arg);
       if (room == nullptr) return refuse(s, reply, "join", "", "room must be 1-200 bytes");
       if (!grants->may_subscribe(*room)) {
-        return refuse(s, reply, "join", *room, "not allowed to join " + *room);
+        return refuse(s, reply, "join", *room, "not allowed to join " + *room, refused);
       }
       // Member first, history second: a message published in between arrives both ways and
       // the client drops the offset it already has; the other order could lose it.
@@ -119,12 +122,12 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
     });
 
     // history({room, since, limit}) -> {room, epoch, offset, truncated, messages}
-    s.on("history", [grants, hub](socket& s, args& a, ack reply) {
+    s.on("history", [grants, hub, refused](socket& s, args& a, ack reply) {
       const json::value* arg = a.empty() ? nullptr : &a[0];
       const std::string* room = room_of(arg);
       if (room == nullptr) return refuse(s, reply, "history", "", "room must be 1-200 bytes");
       if (!grants->may_subscribe(*room)) {
-        return refuse(s, reply, "history", *room, "not allowed to read " + *room);
+        return refuse(s, reply, "history", *room, "not allowed to read " + *room, refused);
       }
       if (!reply) return;
       const size_t limit = std::min<uint64_t>(count_member(arg, "limit", 100), kMaxHistoryPage);
@@ -138,7 +141,7 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
                           {"messages", messages_of(page)}}});
     });
 
-    s.on("publish", [grants, hub, from](socket& s, args& a, ack reply) {
+    s.on("publish", [grants, hub, from, refused, published](socket& s, args& a, ack reply) {
       json::value* msg = a.empty() ? nullptr : &a[0];
       const std::string* room =
           msg != nullptr && msg->is_object() ? room_arg(msg->find("room")) : nullptr;
@@ -146,9 +149,10 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
         return refuse(s, reply, "publish", "", "publish takes {room: 1-200 bytes, data}");
       }
       if (!grants->may_publish(*room)) {
-        return refuse(s, reply, "publish", *room, "not allowed to publish in " + *room);
+        return refuse(s, reply, "publish", *room, "not allowed to publish in " + *room, refused);
       }
       json::value* data = msg->find("data");
+      if (published != nullptr) published->inc();
       hub->publish(
           *room, "message", data != nullptr ? std::move(*data) : json::value(), from,
           [reply](const store::stream_position& p) {

@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "auth/room_grants.hpp"
+#include "metrics/counter.hpp"
 #include "relay/socketio.hpp"
 #include "server/room_hub.hpp"
 
@@ -27,6 +28,8 @@ struct rooms_policy {
   bool tokens_verified = false;
   // With tokens verified: what a socket admitted without a token may do.
   auth::room_grants anonymous;
+  metrics::counter* refusals = nullptr;  // joins, reads and publishes refused
+  metrics::counter* publishes = nullptr;
 };
 
 void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,

@@ -14,6 +14,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/wall_clock.hpp"
@@ -23,6 +24,7 @@
 #include "server/jwt_auth.hpp"
 #include "server/rooms_service.hpp"
 #include "server/server.hpp"
+#include "server/server_metrics.hpp"
 #include "server/socketio_server.hpp"
 #include "server/static_files.hpp"
 #include "store/memory_history.hpp"
@@ -45,8 +47,16 @@ std::string read_file(const std::string& path) {
 // One middleware configuration per namespace: each counts its own users' connections.
 // Start-up time: throws on a bad key.
 std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool anonymous,
-                                                 const limit_settings& limits) {
+                                                 const limit_settings& limits,
+                                                 server_metrics& metrics) {
   auto cfg = std::make_shared<jwt_auth_config>();
+  cfg->on_refusal = [&metrics](std::string_view code) {
+    if (code == "too_many_connections") {
+      metrics.per_user_refusals.inc();
+    } else {
+      metrics.auth_refusals.with({code}).inc();  // a fixed set of codes: bounded labels
+    }
+  };
   if (!jwt.secret.empty()) cfg->keys.add_hmac_secret(jwt.secret);
   for (const std::string& path : jwt.public_keys) cfg->keys.add_public_key_pem(read_file(path));
   if (!jwt.jwks_file.empty()) cfg->keys.add_jwks(read_file(jwt.jwks_file));
@@ -73,6 +83,31 @@ std::unique_ptr<store::history_store> make_history(const serve_settings& setting
   std::filesystem::create_directories(settings.data_dir);
   const std::string path = (std::filesystem::path(settings.data_dir) / "history.sqlite3").string();
   return std::make_unique<store::sqlite_history>(path, std::move(options), wall_clock_ms());
+}
+
+std::vector<std::string> namespace_names(const serve_settings& settings) {
+  std::vector<std::string> names{"/"};
+  for (const namespace_settings& ns : settings.namespaces) names.push_back(ns.name);
+  return names;
+}
+
+// History sizes, read from the store at each scrape.
+void add_history_metrics(server_metrics& m, const std::shared_ptr<room_hub>& hub) {
+  std::weak_ptr<room_hub> weak = hub;
+  const auto stat = [weak](auto field) {
+    return [weak, field](metrics::sample_sink& out) {
+      if (auto h = weak.lock()) out.emit(static_cast<double>(field(h->history().stats())));
+    };
+  };
+  m.registry.add_gauge_callback("relay_history_rooms", "Rooms with a history (or its offsets).", {},
+                                stat([](const store::history_stats& s) { return s.rooms; }));
+  m.registry.add_gauge_callback("relay_history_messages", "Messages held in room histories.", {},
+                                stat([](const store::history_stats& s) { return s.entries; }));
+  m.registry.add_gauge_callback("relay_history_bytes", "Bytes of messages held in histories.", {},
+                                stat([](const store::history_stats& s) { return s.bytes; }));
+  m.registry.add_counter_callback(
+      "relay_history_write_errors_total", "Failed history writes to SQLite (batches lost).", {},
+      stat([](const store::history_stats& s) { return s.write_errors; }));
 }
 
 // Flags come from the schema; their values are applied after the file and the environment so
@@ -181,6 +216,14 @@ int serve_main(int argc, char** argv) {
       return 1;
     }
   }
+  // Metrics: one shard per loop (set on each loop's thread below).
+  const unsigned loops =
+      cfg.threads != 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
+  auto metrics = std::make_shared<server_metrics>(loops);
+  socketio::detail::runtime_metrics runtime_counters{
+      &metrics->handshakes_polling, &metrics->handshakes_websocket, &metrics->sessions,
+      &metrics->socketio_bytes_in, &metrics->broadcast_recipients};
+
   std::shared_ptr<room_hub> hub;
   try {
     hub = std::make_shared<room_hub>(make_history(settings));
@@ -193,12 +236,24 @@ int serve_main(int argc, char** argv) {
     auto c = std::make_shared<http_api_config>();
     c->keys = settings.api_keys;
     c->hub = hub;
+    c->metrics = metrics.get();
     api = std::move(c);
   }
-  cfg.on_loop_setup = [files, hub, api](loop_setup& setup) {
+  hub->set_latency_histogram(&metrics->publish_latency);
+  add_history_metrics(*metrics, hub);
+  cfg.on_loop_setup = [files, hub, api, metrics](loop_setup& setup) {
     files->add_routes(setup.router);
     hub->attach(setup);
     if (api) add_http_api_routes(setup.router, api);
+    setup.loop.post([index = setup.index] { metrics::set_thread_shard(index); });
+    setup.router.add(
+        "/metrics", [metrics](http::http_session& session, http::request& req, std::span<uint8_t>) {
+          if (req.method != "GET" && req.method != "HEAD") {
+            session.respond_error(http::status::method_not_allowed, "Allow: GET, HEAD\r\n");
+            return;
+          }
+          session.respond(http::status::ok, metrics::content_type(), metrics->registry.render());
+        });
   };
 
   // Socket.IO at /socket.io/ (the demo chat on "/"), beside /echo, /pub, /sub and /healthz.
@@ -209,22 +264,33 @@ int serve_main(int argc, char** argv) {
   sio.port = cfg.port;
   sio.threads = cfg.threads;
   socketio::server io(sio);
+  io.impl_->set_metrics(&runtime_counters);
   const bool tokens = settings.jwt.enabled();
   try {
     if (tokens) {
-      install_jwt_auth(
-          io.of("/"), make_jwt_config(settings.jwt, settings.jwt.allow_anonymous, settings.limits));
+      install_jwt_auth(io.of("/"), make_jwt_config(settings.jwt, settings.jwt.allow_anonymous,
+                                                   settings.limits, *metrics));
     }
     install_demo_chat(io);
     for (const namespace_settings& ns : settings.namespaces) {
       if (tokens) {
         const bool anonymous = ns.anonymous.value_or(settings.jwt.allow_anonymous);
-        install_jwt_auth(io.of(ns.name), make_jwt_config(settings.jwt, anonymous, settings.limits));
+        install_jwt_auth(io.of(ns.name),
+                         make_jwt_config(settings.jwt, anonymous, settings.limits, *metrics));
       }
       if (ns.rooms) {
-        install_rooms_service(io.of(ns.name),
-                              {tokens, {ns.anonymous_subscribe, ns.anonymous_publish}}, hub);
+        rooms_policy policy{tokens,
+                            {ns.anonymous_subscribe, ns.anonymous_publish},
+                            &metrics->permission_refusals,
+                            &metrics->publishes_socketio};
+        install_rooms_service(io.of(ns.name), std::move(policy), hub);
       }
+    }
+    // Traffic by namespace, for the namespaces this server has.
+    for (const std::string& name : namespace_names(settings)) {
+      socketio::detail::namespace_config& nc = io.impl_->namespace_named(name);
+      nc.messages_in = &metrics->messages_in.with({name});
+      nc.messages_out = &metrics->messages_out.with({name});
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "relay: JWT key: %s\n", e.what());

@@ -124,6 +124,7 @@ bool socket_state::backed_up() const noexcept {
 void socket_state::send_event(std::string_view event, const args& a, bool compress) {
   if (client == nullptr) return;
   thread_local encoded_packet scratch;  // see send()
+  if (config.messages_out != nullptr) config.messages_out->inc();
   encode_event(nsp, std::nullopt, event, a, scratch);
   send_encoded(scratch, compress);
 }
@@ -306,6 +307,7 @@ void socket_state::on_event(packet& p) {
   if (!connected || !p.data || !p.data->is_array() || p.data->as_array().empty()) return;
   json::array& a = p.data->as_array();
   if (!a[0].is_string()) return;
+  if (config.messages_in != nullptr) config.messages_in->inc();
   event_handler* found = find_handler(a[0].as_string());
   if (found == nullptr) return;
   event_handler h = *found;  // the handler may replace itself
@@ -527,6 +529,7 @@ class broadcast_sender {
   bool send(const broadcast_spec& spec, socket_state& s) {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
     if (spec.is_volatile && s.backed_up()) return false;
+    if (s.config.messages_out != nullptr) s.config.messages_out->inc();
     if (s.nsp == packet_->raw.nsp) {
       const encoded_packet& e = packet_->encoded;
       engineio::session& session = *s.client->session;
@@ -572,7 +575,11 @@ class broadcast_sender {
 
 void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
   broadcast_sender sender(p);
-  for_each_target(spec, [&](socket_state& s) { sender.send(spec, s); });
+  uint64_t reached = 0;
+  for_each_target(spec, [&](socket_state& s) { reached += sender.send(spec, s) ? 1 : 0; });
+  if (const runtime_metrics* m = server_.metrics(); m != nullptr && reached != 0) {
+    m->broadcast_recipients->inc(reached);
+  }
 }
 
 void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_packet& p,
@@ -598,6 +605,12 @@ void loop_runtime::deliver_with_ack(const broadcast_spec& spec, const shared_pac
 }
 
 void loop_runtime::on_open(engineio::session& s, engineio::handshake_info&& info) {
+  if (const runtime_metrics* m = server_.metrics()) {
+    (s.transport() == engineio::transport_kind::websocket ? m->handshakes_websocket
+                                                          : m->handshakes_polling)
+        ->inc();
+    m->sessions->add(1);
+  }
   auto* c = new client_state(*this, s);
   c->hs.headers = std::move(info.headers);
   c->hs.issued_ms = info.issued_ms;
@@ -609,6 +622,7 @@ void loop_runtime::on_open(engineio::session& s, engineio::handshake_info&& info
 void loop_runtime::on_message(engineio::session& s, std::string_view text) {
   auto* c = static_cast<client_state*>(s.user_data);
   if (c == nullptr) return;
+  if (const runtime_metrics* m = server_.metrics()) m->bytes_in->inc(text.size());
   auto r = c->dec.feed_text(text);
   if (!r) {
     protocol_error(*c);
@@ -637,6 +651,7 @@ void loop_runtime::protocol_error(client_state& c) {
 void loop_runtime::on_close(engineio::session& s, std::string_view reason) {
   auto* c = static_cast<client_state*>(s.user_data);
   if (c == nullptr) return;
+  if (const runtime_metrics* m = server_.metrics()) m->sessions->sub(1);
   s.user_data = nullptr;
   c->session = nullptr;
   for (auto& sock : c->sockets.snapshot()) sock->close(reason, false);

@@ -18,6 +18,8 @@
 #include "core/timer_wheel.hpp"
 #include "proto/engineio/engine.hpp"
 #include "proto/socketio/decoder.hpp"
+#include "metrics/counter.hpp"
+#include "metrics/gauge.hpp"
 #include "proto/socketio/encoder.hpp"
 #include "relay/socketio.hpp"
 
@@ -26,12 +28,24 @@ namespace relay::socketio::detail {
 class loop_runtime;
 struct client_state;
 
+// Counters the runtime feeds when an application (relay serve) asks for metrics; all null by
+// default, so the library costs one branch per counted event without them.
+struct runtime_metrics {
+  metrics::counter* handshakes_polling = nullptr;
+  metrics::counter* handshakes_websocket = nullptr;
+  metrics::gauge* sessions = nullptr;
+  metrics::counter* bytes_in = nullptr;
+  metrics::counter* broadcast_recipients = nullptr;
+};
+
 struct namespace_config {
   std::string name;  // of a static namespace; a label for a dynamic parent
   std::vector<middleware> middlewares;
   connection_handler on_connection;
   // Dynamic parent (Node: io.of(regex or function)): which names it creates on connect.
   std::function<bool(std::string_view name, const json::value& auth)> matches;
+  metrics::counter* messages_in = nullptr;   // events received (with runtime_metrics)
+  metrics::counter* messages_out = nullptr;  // packets sent: emits and broadcast copies
 };
 
 // Who a broadcast goes to, and how.

@@ -30,6 +30,9 @@ class server_impl {
       std::function<bool(std::string_view name, const json::value& auth)> matches);
   const server_options& options() const noexcept { return options_; }
   recovery_store* recovery() noexcept { return recovery_.get(); }
+  // Before start(): counters to feed (they must outlive the server); null: none.
+  void set_metrics(const runtime_metrics* m) noexcept { metrics_ = m; }
+  const runtime_metrics* metrics() const noexcept { return metrics_; }
 
   void start();
   // relay serve: the same on a server configured by the caller (its own routes, TLS, limits).
@@ -91,6 +94,7 @@ class server_impl {
 
  private:
   std::atomic<uint64_t> ack_ids_{0};
+  const runtime_metrics* metrics_ = nullptr;
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;

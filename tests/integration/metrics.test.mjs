@@ -1,0 +1,114 @@
+// GET /metrics of `relay serve`: the counters move as the official socket.io-client connects,
+// publishes and is refused, and Debian prometheus's `promtool check metrics` accepts the text
+// as a scraper would see it.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, test } from 'node:test';
+
+import jwt from 'jsonwebtoken';
+import { io } from 'socket.io-client';
+
+import { HOST, onceEvent, startServer, stopServerCleanly, withTimeout } from './helpers.mjs';
+
+const T = 5000;
+const SECRET = 'metrics secret';
+let server;
+const clients = [];
+
+before(async () => {
+  server = await startServer(['--rooms-namespace', '/live', '--jwt-secret', SECRET,
+    '--api-key', 'k', '--max-connections-per-user', '1']);
+});
+
+after(async () => {
+  for (const c of clients) c.disconnect();
+  await stopServerCleanly(server);
+});
+
+async function scrape() {
+  const res = await fetch(`http://${HOST}:${server.port}/metrics`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+  return res.text();
+}
+
+// "name{labels}" -> value
+function samples(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const at = line.lastIndexOf(' ');
+    out.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return out;
+}
+
+function connect(opts) {
+  const c = io(`http://${HOST}:${server.port}/live`,
+    { reconnection: false, forceNew: true, ...opts });
+  clients.push(c);
+  return c;
+}
+
+const token = (sub, extra = {}) => jwt.sign({ sub, relay: { subscribe: ['ok:*'], publish: ['ok:*'] },
+  ...extra }, SECRET, { expiresIn: '5m' });
+
+test('counters follow connections, traffic and refusals; promtool accepts the text', async () => {
+  const before = samples(await scrape());
+  const zero = (k) => before.get(k) ?? 0;
+
+  const alice = connect({ auth: { token: token('alice') }, transports: ['websocket'] });
+  const bob = connect({ auth: { token: token('bob') } });  // polling first, then upgrade
+  await onceEvent(alice, 'connect', T);
+  await onceEvent(bob, 'connect', T);
+  await withTimeout(alice.emitWithAck('join', 'ok:1'), T, 'join');
+  await withTimeout(bob.emitWithAck('join', 'ok:1'), T, 'join');
+  const heard = onceEvent(bob, 'message', T);
+  assert.equal((await withTimeout(alice.emitWithAck('publish', { room: 'ok:1', data: 1 }), T,
+    'publish')).ok, true);
+  await heard;
+  // Refusals: a room outside the grants, an expired token, a second connection of alice.
+  assert.ok((await withTimeout(alice.emitWithAck('join', 'secret'), T, 'join')).error);
+  const expired = connect({ auth: { token: jwt.sign({ sub: 'x', exp: 1 }, SECRET) } });
+  assert.equal((await onceEvent(expired, 'connect_error', T))[0].message, 'token expired');
+  const again = connect({ auth: { token: token('alice') } });
+  assert.equal((await onceEvent(again, 'connect_error', T))[0].message,
+    'too many connections for this user');
+  // A publish over the HTTP API.
+  const r = await fetch(`http://${HOST}:${server.port}/api/publish`, { method: 'POST',
+    headers: { Authorization: 'Bearer k' }, body: JSON.stringify({ room: 'ok:1', data: 2 }) });
+  assert.equal(r.status, 200);
+  await onceEvent(bob, 'message', T);
+
+  const text = await scrape();
+  const now = samples(text);
+  const grew = (k) => (now.get(k) ?? 0) - zero(k);
+  assert.equal(now.get('relay_connections{protocol="socketio"}'), 2, text);
+  assert.ok(grew('relay_socketio_handshakes_total{transport="websocket"}') >= 1);
+  assert.ok(grew('relay_socketio_handshakes_total{transport="polling"}') >= 3);
+  assert.equal(grew('relay_messages_received_total{namespace="/live"}'), 4);  // 3 joins, 1 publish
+  // Acks are not events; the two messages reach alice once and bob twice (broadcast copies).
+  assert.equal(grew('relay_messages_sent_total{namespace="/live"}'), 4);
+  assert.equal(grew('relay_broadcast_recipients_total'), 4);
+  assert.equal(grew('relay_publishes_total{source="socketio"}'), 1);
+  assert.equal(grew('relay_publishes_total{source="http"}'), 1);
+  assert.equal(grew('relay_publish_delivery_seconds_count'), 2);
+  assert.equal(grew('relay_limit_hits_total{kind="permission"}'), 1);
+  assert.equal(grew('relay_limit_hits_total{kind="connections_per_user"}'), 1);
+  assert.equal(grew('relay_auth_refusals_total{code="expired"}'), 1);
+  assert.equal(now.get('relay_history_messages'), 2);
+  assert.equal(grew('relay_api_requests_total{endpoint="/api/publish"}'), 1);
+
+  const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+  assert.equal(lint.error, undefined, 'promtool must be installed (Debian prometheus)');
+  assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+  assert.equal((lint.stdout + lint.stderr).trim(), '');
+
+  alice.disconnect();
+  bob.disconnect();
+  const end = Date.now() + T;
+  while ((samples(await scrape()).get('relay_connections{protocol="socketio"}')) !== 0) {
+    assert.ok(Date.now() < end, 'connections gauge back to 0');
+    await new Promise((res) => setTimeout(res, 20));
+  }
+});
