@@ -237,6 +237,10 @@ const std::vector<namespace_setting>& build_namespace_schema() {
       namespace_key("anonymous_subscribe",
                     "Rooms clients without a token may join (patterns, * = any run of characters)",
                     list, RELAY_FIELD(anonymous_subscribe)),
+      namespace_key("presence",
+                    "Track who is in each room (a user once, however many tabs) and announce "
+                    "presence:join / presence:leave",
+                    boolean, RELAY_FIELD(presence)),
       namespace_key("anonymous_publish", "Rooms clients without a token may publish in", list,
                     RELAY_FIELD(anonymous_publish)),
   };

@@ -238,6 +238,15 @@ void history(http::http_session& session, const http::request& req, std::string_
                       {"messages", std::move(messages)}});
 }
 
+void presence(http::http_session& session, std::string_view encoded, const http_api_config& api) {
+  std::string room;
+  if (!percent_decode(encoded, room) || room.empty() || room.size() > kMaxRoomName) {
+    return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
+  }
+  json::array members = members_of(*api.hub, room);
+  answer(session, status::ok, json::object{{"room", room}, {"members", std::move(members)}});
+}
+
 void stats(http::http_session& session, const http_api_config& api) {
   const store::history_stats h = api.hub->history().stats();
   answer(session, status::ok,
@@ -260,8 +269,8 @@ void route(http::http_session& session, http::request& req, const http_api_confi
   if (api.metrics != nullptr) {
     // Known endpoints only: a label per arbitrary path would grow without bound.
     std::string_view endpoint = "other";
-    for (std::string_view e :
-         {"/api/publish", "/api/broadcast", "/api/disconnect", "/api/stats", "/api/history/"}) {
+    for (std::string_view e : {"/api/publish", "/api/broadcast", "/api/disconnect", "/api/stats",
+                               "/api/history/", "/api/presence/"}) {
       if (path == e || (e.back() == '/' && path.starts_with(e))) endpoint = e;
     }
     api.metrics->api_requests.with({endpoint}).inc();
@@ -283,6 +292,8 @@ void route(http::http_session& session, http::request& req, const http_api_confi
     if (only("GET")) stats(session, api);
   } else if (path.starts_with("/api/history/")) {
     if (only("GET")) history(session, req, path.substr(13), api);
+  } else if (path.starts_with("/api/presence/")) {
+    if (only("GET")) presence(session, path.substr(14), api);
   } else {
     fail(session, status::not_found, "not_found", "no such API endpoint");
   }

@@ -4,6 +4,7 @@
 //   POST /api/publish     {room | rooms, event?, data, from?, idempotency_key?}
 //   POST /api/broadcast   {event?, data}: every socket of the rooms namespaces, no history
 //   GET  /api/history/ROOM?since=N&limit=M
+//   GET  /api/presence/ROOM
 //   POST /api/disconnect  {user}
 //   GET  /api/stats
 // Errors are JSON {error, code} with the HTTP status. Without keys configured the API is off.

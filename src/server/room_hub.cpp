@@ -29,6 +29,16 @@ json::value message_view(const store::history_entry& entry) {
                       {"from", from != nullptr ? *from : json::value()}};
 }
 
+json::array members_of(room_hub& hub, std::string_view room) {
+  json::array out;
+  for (presence_member& m : hub.presence().members(room)) {
+    out.push_back(json::object{{"user", std::move(m.user)},
+                               {"connections", static_cast<int64_t>(m.connections)},
+                               {"info", std::move(m.info)}});
+  }
+  return out;
+}
+
 room_hub::room_hub(std::unique_ptr<store::history_store> history) : history_(std::move(history)) {}
 
 std::string room_hub::member_room(std::string_view room) {
@@ -45,6 +55,11 @@ std::string room_hub::user_room(std::string_view user) {
 
 void room_hub::broadcast(std::string_view event, const json::value& data) {
   for (const socketio::namespace_ref& nsp : namespaces_) nsp.emit(event, {data});
+}
+
+void room_hub::announce(std::string_view room, std::string_view event, const json::value& payload) {
+  const std::string members = member_room(room);
+  for (const socketio::namespace_ref& nsp : namespaces_) nsp.to(members).emit(event, {payload});
 }
 
 void room_hub::disconnect_user(std::string_view user) {

@@ -18,6 +18,7 @@
 #include "core/event_loop.hpp"
 #include "metrics/histogram.hpp"
 #include "relay/socketio.hpp"
+#include "server/presence.hpp"
 #include "server/server_config.hpp"
 #include "store/history.hpp"
 
@@ -25,6 +26,10 @@ namespace relay::server {
 
 // A history entry as clients see it: {offset, time, event, data, from}.
 json::value message_view(const store::history_entry& entry);
+
+class room_hub;
+// A room's presence as clients see it: [{user, connections, info}], by user.
+json::array members_of(room_hub& hub, std::string_view room);
 
 class room_hub {
  public:
@@ -47,7 +52,11 @@ class room_hub {
   // Disconnects the user's sockets from every rooms namespace ("io server disconnect").
   void disconnect_user(std::string_view user);
 
+  // `event` {payload} to the room's members in every rooms namespace (presence:join, ...).
+  void announce(std::string_view room, std::string_view event, const json::value& payload);
+
   store::history_store& history() noexcept { return *history_; }
+  presence_registry& presence() noexcept { return presence_; }
 
   // The Socket.IO room that holds a room's members ("r:" + name: client rooms can never be a
   // socket's own id room).
@@ -60,6 +69,7 @@ class room_hub {
                     const json::value& from, int64_t started_ns, store::stream_position& position);
 
   std::unique_ptr<store::history_store> history_;
+  presence_registry presence_;
   std::vector<socketio::namespace_ref> namespaces_;
   std::vector<core::event_loop*> loops_;
   metrics::histogram* latency_ = nullptr;

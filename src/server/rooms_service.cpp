@@ -1,5 +1,6 @@
 #include "server/rooms_service.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,6 +48,40 @@ json::array messages_of(const store::history_page& page) {
   return out;
 }
 
+// A socket's rooms as presence sees them: announced on the user's first socket in, last out.
+struct socket_presence {
+  std::shared_ptr<room_hub> hub;
+  std::string user;
+  json::value info;                // claims.relay.info, shown to the room's members
+  std::vector<std::string> rooms;  // joined, each once
+
+  void enter(const std::string& room) {
+    if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
+    rooms.push_back(room);
+    if (hub->presence().join(room, user, info)) {
+      hub->announce(room, "presence:join",
+                    json::object{{"room", room}, {"user", user}, {"info", info}});
+    }
+  }
+  void exit(const std::string& room) {
+    const auto it = std::find(rooms.begin(), rooms.end(), room);
+    if (it == rooms.end()) return;
+    rooms.erase(it);
+    if (hub->presence().leave(room, user)) {
+      hub->announce(room, "presence:leave", json::object{{"room", room}, {"user", user}});
+    }
+  }
+  void exit_all() {
+    while (!rooms.empty()) exit(rooms.back());
+  }
+};
+
+json::value presence_info(const json::value* claims) {
+  const json::value* relay = claims != nullptr ? claims->find("relay") : nullptr;
+  const json::value* info = relay != nullptr && relay->is_object() ? relay->find("info") : nullptr;
+  return info != nullptr ? *info : json::value();
+}
+
 // Answers through the ack, or with "relay:error" when the client asked for none.
 void refuse(socket& s, ack& reply, std::string_view event, std::string_view room, std::string error,
             metrics::counter* refusals = nullptr) {
@@ -70,7 +105,8 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       policy.tokens_verified ? std::move(policy.anonymous) : auth::room_grants::all());
   metrics::counter* const refused = policy.refusals;
   metrics::counter* const published = policy.publishes;
-  nsp.on_connection([hub, tokenless, refused, published](socket& s) {
+  const bool track_presence = policy.presence;
+  nsp.on_connection([hub, tokenless, refused, published, track_presence](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
     auto grants =
         claims != nullptr
@@ -81,10 +117,16 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       from = *u;
       s.join(room_hub::user_room(u->as_string()));  // POST /api/disconnect {user}
     }
+    std::shared_ptr<socket_presence> presence;
+    if (track_presence && from.is_string()) {
+      presence = std::make_shared<socket_presence>(
+          socket_presence{hub, from.as_string(), presence_info(claims), {}});
+      s.on_disconnect([presence](socket&, std::string_view) { presence->exit_all(); });
+    }
 
     // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the
     // client missed, and `recovered` says whether that is all of it.
-    s.on("join", [grants, hub, refused](socket& s, args& a, ack reply) {
+    s.on("join", [grants, hub, refused, presence](socket& s, args& a, ack reply) {
       const json::value* arg = a.empty() ? nullptr : &a[0];
       const std::string* room = room_of(arg);
       if (room == nullptr) return refuse(s, reply, "join", "", "room must be 1-200 bytes");
@@ -94,6 +136,7 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       // Member first, history second: a message published in between arrives both ways and
       // the client drops the offset it already has; the other order could lose it.
       s.join(room_hub::member_room(*room));
+      if (presence) presence->enter(*room);
       if (!reply) return;
       const int64_t now = wall_clock_ms();
       const store::stream_position top = hub->history().stream_top(*room, now);
@@ -114,10 +157,11 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       reply({json::value(std::move(answer))});
     });
 
-    s.on("leave", [](socket& s, args& a, ack reply) {
+    s.on("leave", [presence](socket& s, args& a, ack reply) {
       const std::string* room = room_of(a.empty() ? nullptr : &a[0]);
       if (room == nullptr) return refuse(s, reply, "leave", "", "room must be 1-200 bytes");
       s.leave(room_hub::member_room(*room));
+      if (presence) presence->exit(*room);
       if (reply) reply({json::object{{"ok", true}, {"room", *room}}});
     });
 
@@ -139,6 +183,16 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
                           {"offset", static_cast<int64_t>(page.last_offset)},
                           {"truncated", page.truncated},
                           {"messages", messages_of(page)}}});
+    });
+
+    // presence(room) -> {room, members: [{user, connections, info}]}
+    s.on("presence", [grants, hub, refused](socket& s, args& a, ack reply) {
+      const std::string* room = room_of(a.empty() ? nullptr : &a[0]);
+      if (room == nullptr) return refuse(s, reply, "presence", "", "room must be 1-200 bytes");
+      if (!grants->may_subscribe(*room)) {
+        return refuse(s, reply, "presence", *room, "not allowed to read " + *room, refused);
+      }
+      if (reply) reply({json::object{{"room", *room}, {"members", members_of(*hub, *room)}}});
     });
 
     s.on("publish", [grants, hub, from, refused, published](socket& s, args& a, ack reply) {

@@ -6,6 +6,10 @@
 //   leave(room)                       -> ack {ok, room}
 //   publish({room, data})             -> ack {ok, offset}
 //   history({room, since, limit})     -> ack {room, epoch, offset, truncated, messages}
+//   presence(room)                    -> ack {room, members: [{user, connections, info}]}
+// With presence on, a user's first socket into a room makes its members get "presence:join"
+// {room, user, info}, and the user's last socket out "presence:leave" {room, user}: a user with
+// many tabs counts once. Sockets without a user (anonymous) are not tracked.
 // Members of the room get "message" {room, data, from, offset} (from: the publisher's user, or
 // null). Rooms and their history are the room_hub's, shared by every rooms namespace.
 // A refusal without an ack to carry it comes back as the event "relay:error" {event, room,
@@ -28,6 +32,7 @@ struct rooms_policy {
   bool tokens_verified = false;
   // With tokens verified: what a socket admitted without a token may do.
   auth::room_grants anonymous;
+  bool presence = true;                  // track members, announce presence:join / leave
   metrics::counter* refusals = nullptr;  // joins, reads and publishes refused
   metrics::counter* publishes = nullptr;
 };

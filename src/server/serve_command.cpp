@@ -105,6 +105,17 @@ void add_history_metrics(server_metrics& m, const std::shared_ptr<room_hub>& hub
                                 stat([](const store::history_stats& s) { return s.entries; }));
   m.registry.add_gauge_callback("relay_history_bytes", "Bytes of messages held in histories.", {},
                                 stat([](const store::history_stats& s) { return s.bytes; }));
+  const auto present = [weak](auto field) {
+    return [weak, field](metrics::sample_sink& out) {
+      if (auto h = weak.lock()) out.emit(static_cast<double>(field(h->presence().count())));
+    };
+  };
+  m.registry.add_gauge_callback(
+      "relay_presence_rooms", "Rooms with someone present.", {},
+      present([](const presence_registry::totals& t) { return t.rooms; }));
+  m.registry.add_gauge_callback(
+      "relay_presence_members", "Users present, each counted once per room.", {},
+      present([](const presence_registry::totals& t) { return t.members; }));
   m.registry.add_counter_callback(
       "relay_history_write_errors_total", "Failed history writes to SQLite (batches lost).", {},
       stat([](const store::history_stats& s) { return s.write_errors; }));
@@ -279,10 +290,11 @@ int serve_main(int argc, char** argv) {
                          make_jwt_config(settings.jwt, anonymous, settings.limits, *metrics));
       }
       if (ns.rooms) {
-        rooms_policy policy{tokens,
-                            {ns.anonymous_subscribe, ns.anonymous_publish},
-                            &metrics->permission_refusals,
-                            &metrics->publishes_socketio};
+        rooms_policy policy{.tokens_verified = tokens,
+                            .anonymous = {ns.anonymous_subscribe, ns.anonymous_publish},
+                            .presence = ns.presence,
+                            .refusals = &metrics->permission_refusals,
+                            .publishes = &metrics->publishes_socketio};
         install_rooms_service(io.of(ns.name), std::move(policy), hub);
       }
     }

@@ -20,6 +20,7 @@ struct namespace_settings {
   // What clients without a token may do in the rooms (patterns as in a token's claims).
   std::vector<std::string> anonymous_subscribe{"*"};
   std::vector<std::string> anonymous_publish;
+  bool presence = true;  // track who is in each room; presence:join / presence:leave events
 };
 
 struct jwt_settings {

@@ -17,7 +17,8 @@ const clients = [];
 
 before(async () => {
   server = await startServer(['--rooms-namespace', '/live', '--jwt-secret', SECRET,
-    '--api-key', 'k', '--max-connections-per-user', '1']);
+    '--api-key', 'k', '--max-connections-per-user', '1',
+    '--set', 'namespaces./live.presence=false']);  // presence events would add to the counts
 });
 
 after(async () => {
@@ -97,6 +98,7 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
   assert.equal(grew('relay_limit_hits_total{kind="connections_per_user"}'), 1);
   assert.equal(grew('relay_auth_refusals_total{code="expired"}'), 1);
   assert.equal(now.get('relay_history_messages'), 2);
+  assert.equal(now.get('relay_presence_members'), 0, 'presence is off on /live');
   assert.equal(grew('relay_api_requests_total{endpoint="/api/publish"}'), 1);
 
   const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -172,3 +172,44 @@ test('history is bounded (--history-size) and survives a restart with --data-dir
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test('presence: a user with two tabs counts once; join and leave are announced once', async () => {
+  const grants = { subscribe: ['team:*'], publish: [] };
+  const watcher = await member(server, 'bob', grants);
+  await ask(watcher, 'join', 'team:a');
+  const events = [];
+  watcher.on('presence:join', (e) => events.push(['join', e]));
+  watcher.on('presence:leave', (e) => events.push(['leave', e]));
+
+  const info = { name: 'Alice A.' };
+  const tab1 = await member(server, 'alice', { ...grants, info });
+  const tab2 = await member(server, 'alice', { ...grants, info });
+  await ask(tab1, 'join', 'team:a');
+  await until(() => events.length === 1, 'presence:join');
+  await ask(tab2, 'join', 'team:a');
+  let seen = await ask(watcher, 'presence', 'team:a');
+  assert.deepEqual(seen, { room: 'team:a', members: [
+    { user: 'alice', connections: 2, info },
+    { user: 'bob', connections: 1, info: null },
+  ] });
+  // The first tab goes away: alice is still there.
+  tab1.disconnect();
+  seen = await ask(watcher, 'presence', 'team:a');
+  const connections = () => seen.members.find((m) => m.user === 'alice')?.connections;
+  const end = Date.now() + T;
+  while (connections() !== 1 && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 20));
+    seen = await ask(watcher, 'presence', 'team:a');
+  }
+  assert.equal(connections(), 1);
+  // The second leaves the room: now alice has left.
+  await ask(tab2, 'leave', 'team:a');
+  await until(() => events.length === 2, 'presence:leave');
+  assert.deepEqual(events, [
+    ['join', { room: 'team:a', user: 'alice', info }],
+    ['leave', { room: 'team:a', user: 'alice' }],
+  ]);
+  assert.deepEqual((await ask(watcher, 'presence', 'team:a')).members.map((m) => m.user), ['bob']);
+  // Reading presence needs the right to join.
+  assert.deepEqual(await ask(watcher, 'presence', 'other'), { error: 'not allowed to read other' });
+});
