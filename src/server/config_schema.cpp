@@ -212,6 +212,16 @@ const std::vector<serve_setting>& build_serve_schema() {
                 RELAY_FIELD(history.max_age_ms)),
       serve_key("history.max_bytes", "", "Bytes of messages each room keeps (0 = no limit)",
                 bytes(), RELAY_FIELD(history.max_bytes)),
+      // [sse]
+      serve_key("sse.enabled", "--no-sse", "Serve GET /sse?rooms=a,b (the flag turns it off)",
+                boolean, RELAY_FIELD(sse.enabled), false),
+      serve_key("sse.heartbeat", "", "A comment line this often keeps idle streams open",
+                millis(1000), RELAY_FIELD(sse.heartbeat_ms)),
+      serve_key("sse.max_rooms", "", "Rooms one stream may ask for", integer(1),
+                RELAY_FIELD(sse.max_rooms)),
+      serve_key("sse.anonymous_subscribe", "",
+                "With JWT and jwt.allow_anonymous: rooms a stream without a token may read", list,
+                RELAY_FIELD(sse.anonymous_subscribe)),
       // [api]
       serve_key("api.keys", "--api-key",
                 "Keys that open the HTTP API at /api/ (Authorization: Bearer KEY); none: the "

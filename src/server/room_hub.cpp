@@ -39,6 +39,16 @@ json::array members_of(room_hub& hub, std::string_view room) {
   return out;
 }
 
+json::value member_payload(std::string_view room, const store::history_entry& entry) {
+  auto body = json::parse(entry.data);
+  const json::value* data = body ? body->find("data") : nullptr;
+  const json::value* from = body ? body->find("from") : nullptr;
+  return json::object{{"room", std::string(room)},
+                      {"data", data != nullptr ? *data : json::value()},
+                      {"from", from != nullptr ? *from : json::value()},
+                      {"offset", static_cast<int64_t>(entry.offset)}};
+}
+
 room_hub::room_hub(std::unique_ptr<store::history_store> history) : history_(std::move(history)) {}
 
 std::string room_hub::member_room(std::string_view room) {
@@ -81,13 +91,13 @@ void room_hub::publish_here(const std::string& room, const std::string& event,
   position = history_->append(
       room, event, json::to_string(json::value(json::object{{"data", data}, {"from", from}})),
       wall_clock_ms());
+  const json::value payload(json::object{{"room", room},
+                                         {"data", data},
+                                         {"from", from},
+                                         {"offset", static_cast<int64_t>(position.offset)}});
   const std::string members = member_room(room);
-  for (const socketio::namespace_ref& nsp : namespaces_) {
-    nsp.to(members).emit(event, {json::object{{"room", room},
-                                              {"data", data},
-                                              {"from", from},
-                                              {"offset", static_cast<int64_t>(position.offset)}}});
-  }
+  for (const socketio::namespace_ref& nsp : namespaces_) nsp.to(members).emit(event, {payload});
+  if (listener_) listener_(room, position.offset, event, payload);
   if (latency_ != nullptr) latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
 }
 

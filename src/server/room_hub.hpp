@@ -27,6 +27,9 @@ namespace relay::server {
 // A history entry as clients see it: {offset, time, event, data, from}.
 json::value message_view(const store::history_entry& entry);
 
+// The payload room members get for a history entry: {room, data, from, offset}.
+json::value member_payload(std::string_view room, const store::history_entry& entry);
+
 class room_hub;
 // A room's presence as clients see it: [{user, connections, info}], by user.
 json::array members_of(room_hub& hub, std::string_view room);
@@ -38,6 +41,12 @@ class room_hub {
   void add_namespace(socketio::namespace_ref nsp);
   // Before the loops run: where publish latencies go (it must outlive the hub).
   void set_latency_histogram(metrics::histogram* h) noexcept { latency_ = h; }
+  // Before the loops run: told every message once it is in the history, on the room's owner
+  // loop, with the payload members get (SSE streams take it from here).
+  using publish_listener =
+      std::function<void(const std::string& room, uint64_t offset, const std::string& event,
+                         const json::value& payload)>;
+  void set_publish_listener(publish_listener l) { listener_ = std::move(l); }
   void attach(loop_setup& setup);  // from on_loop_setup, for every loop
 
   using publish_done = std::function<void(const store::stream_position&)>;
@@ -73,6 +82,7 @@ class room_hub {
   std::vector<socketio::namespace_ref> namespaces_;
   std::vector<core::event_loop*> loops_;
   metrics::histogram* latency_ = nullptr;
+  publish_listener listener_;
 };
 
 }  // namespace relay::server

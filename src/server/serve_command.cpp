@@ -26,6 +26,7 @@
 #include "server/server.hpp"
 #include "server/server_metrics.hpp"
 #include "server/socketio_server.hpp"
+#include "server/sse_service.hpp"
 #include "server/static_files.hpp"
 #include "store/memory_history.hpp"
 #include "store/sqlite_history.hpp"
@@ -252,10 +253,43 @@ int serve_main(int argc, char** argv) {
   }
   hub->set_latency_histogram(&metrics->publish_latency);
   add_history_metrics(*metrics, hub);
-  cfg.on_loop_setup = [files, hub, api, metrics](loop_setup& setup) {
+
+  // SSE on the same rooms: the hub hands it every message on the room's owner loop.
+  std::shared_ptr<sse_service> sse;
+  if (settings.sse.enabled) {
+    sse_config sc;
+    try {
+      if (settings.jwt.enabled()) {
+        sc.jwt =
+            make_jwt_config(settings.jwt, settings.jwt.allow_anonymous, settings.limits, *metrics);
+      }
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "relay: JWT key: %s\n", e.what());
+      return 1;
+    }
+    sc.anonymous = {settings.sse.anonymous_subscribe, {}};
+    sc.heartbeat_ms = settings.sse.heartbeat_ms;
+    sc.max_rooms = settings.sse.max_rooms;
+    sc.max_buffered_bytes = cfg.ws.max_buffered_bytes;
+    sc.cors_origins = sio.cors_origins;
+    sse = std::make_shared<sse_service>(std::move(sc), hub);
+    hub->set_publish_listener(
+        [s = sse.get()](const std::string& room, uint64_t offset, const std::string& event,
+                        const json::value& payload) { s->deliver(room, offset, event, payload); });
+    std::weak_ptr<sse_service> weak = sse;
+    metrics->registry.add_gauge_callback("relay_sse_streams", "Open SSE streams.", {},
+                                         [weak](metrics::sample_sink& out) {
+                                           if (auto s = weak.lock())
+                                             out.emit(static_cast<double>(s->streams()));
+                                         });
+    cfg.on_loop_shutdown = [sse](unsigned index) { sse->shutdown_loop(index); };
+    cfg.on_loop_exit = [sse](unsigned index) { sse->exit_loop(index); };
+  }
+  cfg.on_loop_setup = [files, hub, api, metrics, sse](loop_setup& setup) {
     files->add_routes(setup.router);
     hub->attach(setup);
     if (api) add_http_api_routes(setup.router, api);
+    if (sse) sse->attach(setup);
     setup.loop.post([index = setup.index] { metrics::set_thread_shard(index); });
     setup.router.add(
         "/metrics", [metrics](http::http_session& session, http::request& req, std::span<uint8_t>) {

@@ -48,6 +48,14 @@ struct history_settings {
   uint64_t max_bytes = 1024 * 1024;
 };
 
+// [sse]: GET /sse?rooms=a,b (docs/sse.md).
+struct sse_settings {
+  bool enabled = true;
+  uint32_t heartbeat_ms = 15'000;
+  uint64_t max_rooms = 32;
+  std::vector<std::string> anonymous_subscribe{"*"};  // with JWT and jwt.allow_anonymous
+};
+
 struct serve_settings {
   serve_settings() { server.port = 8080; }
   server_config server;               // [server], [http], [websocket]
@@ -58,6 +66,7 @@ struct serve_settings {
   jwt_settings jwt;
   limit_settings limits;
   history_settings history;
+  sse_settings sse;
   std::vector<std::string> api_keys;  // [api] keys: the HTTP API is on once one is set
   std::vector<namespace_settings> namespaces;
 

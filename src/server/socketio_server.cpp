@@ -127,11 +127,17 @@ void server_impl::start_with(relay::server::server_config cfg) {
     }
     runtimes_[setup.index] = std::move(rt);
   };
-  cfg.on_loop_shutdown = [this](unsigned index) {
+  auto outer_shutdown = std::move(cfg.on_loop_shutdown);
+  cfg.on_loop_shutdown = [this, outer_shutdown](unsigned index) {
     runtimes_[index]->engine().close_all("server shutting down");
     for (auto& ep : runtimes_[index]->raw_endpoints()) ep->engine->close_all("server shutting down");
+    if (outer_shutdown) outer_shutdown(index);
   };
-  cfg.on_loop_exit = [this](unsigned index) { runtimes_[index].reset(); };
+  auto outer_exit = std::move(cfg.on_loop_exit);
+  cfg.on_loop_exit = [this, outer_exit](unsigned index) {
+    runtimes_[index].reset();
+    if (outer_exit) outer_exit(index);
+  };
   server_ = std::make_unique<relay::server::server>(std::move(cfg));
   server_->start();
 }
