@@ -231,6 +231,19 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("limits.max_connections_per_user", "--max-connections-per-user",
                 "With JWT: sockets one user may hold per namespace at once (0 = no limit)",
                 integer(), RELAY_FIELD(limits.max_connections_per_user)),
+      serve_key("limits.events_per_second", "--max-events-per-second",
+                "Socket.IO events one connection may send per second (a token bucket; 0 = no "
+                "limit); events over it are dropped and the client gets relay:error",
+                integer(), RELAY_FIELD(limits.events_per_second)),
+      serve_key("limits.event_burst", "", "Events a connection may send at once above the rate",
+                integer(1), RELAY_FIELD(limits.event_burst)),
+      serve_key("limits.bytes_per_second", "",
+                "Inbound bytes one connection may send per second, bursts of twice that (0 = no "
+                "limit)",
+                bytes(), RELAY_FIELD(limits.bytes_per_second)),
+      serve_key("limits.max_rooms_per_connection", "",
+                "Rooms one socket may be in at once on a rooms namespace (0 = no limit)", integer(),
+                RELAY_FIELD(limits.max_rooms_per_connection)),
   };
   return schema;
 }

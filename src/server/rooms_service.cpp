@@ -48,17 +48,21 @@ json::array messages_of(const store::history_page& page) {
   return out;
 }
 
-// A socket's rooms as presence sees them: announced on the user's first socket in, last out.
-struct socket_presence {
+// A socket's rooms: counted against max_rooms_per_connection and, for a socket with a user on
+// a namespace with presence, announced on the user's first socket in and last out.
+struct socket_rooms {
   std::shared_ptr<room_hub> hub;
-  std::string user;
+  std::string user;                // empty: not in presence
   json::value info;                // claims.relay.info, shown to the room's members
   std::vector<std::string> rooms;  // joined, each once
 
+  bool has(const std::string& room) const {
+    return std::find(rooms.begin(), rooms.end(), room) != rooms.end();
+  }
   void enter(const std::string& room) {
-    if (std::find(rooms.begin(), rooms.end(), room) != rooms.end()) return;
+    if (has(room)) return;
     rooms.push_back(room);
-    if (hub->presence().join(room, user, info)) {
+    if (!user.empty() && hub->presence().join(room, user, info)) {
       hub->announce(room, "presence:join",
                     json::object{{"room", room}, {"user", user}, {"info", info}});
     }
@@ -67,7 +71,7 @@ struct socket_presence {
     const auto it = std::find(rooms.begin(), rooms.end(), room);
     if (it == rooms.end()) return;
     rooms.erase(it);
-    if (hub->presence().leave(room, user)) {
+    if (!user.empty() && hub->presence().leave(room, user)) {
       hub->announce(room, "presence:leave", json::object{{"room", room}, {"user", user}});
     }
   }
@@ -106,7 +110,10 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
   metrics::counter* const refused = policy.refusals;
   metrics::counter* const published = policy.publishes;
   const bool track_presence = policy.presence;
-  nsp.on_connection([hub, tokenless, refused, published, track_presence](socket& s) {
+  const uint32_t max_rooms = policy.max_rooms;
+  metrics::counter* const too_many_rooms = policy.room_limit_hits;
+  nsp.on_connection([hub, tokenless, refused, published, track_presence, max_rooms,
+                     too_many_rooms](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
     auto grants =
         claims != nullptr
@@ -117,26 +124,32 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       from = *u;
       s.join(room_hub::user_room(u->as_string()));  // POST /api/disconnect {user}
     }
-    std::shared_ptr<socket_presence> presence;
+    auto joined = std::make_shared<socket_rooms>(socket_rooms{hub, {}, {}, {}});
     if (track_presence && from.is_string()) {
-      presence = std::make_shared<socket_presence>(
-          socket_presence{hub, from.as_string(), presence_info(claims), {}});
-      s.on_disconnect([presence](socket&, std::string_view) { presence->exit_all(); });
+      joined->user = from.as_string();
+      joined->info = presence_info(claims);
+      s.on_disconnect([joined](socket&, std::string_view) { joined->exit_all(); });
     }
 
     // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the
     // client missed, and `recovered` says whether that is all of it.
-    s.on("join", [grants, hub, refused, presence](socket& s, args& a, ack reply) {
+    s.on("join", [grants, hub, refused, joined, max_rooms, too_many_rooms](socket& s, args& a,
+                                                                           ack reply) {
       const json::value* arg = a.empty() ? nullptr : &a[0];
       const std::string* room = room_of(arg);
       if (room == nullptr) return refuse(s, reply, "join", "", "room must be 1-200 bytes");
       if (!grants->may_subscribe(*room)) {
         return refuse(s, reply, "join", *room, "not allowed to join " + *room, refused);
       }
+      if (max_rooms != 0 && !joined->has(*room) && joined->rooms.size() >= max_rooms) {
+        return refuse(s, reply, "join", *room,
+                      "too many rooms: at most " + std::to_string(max_rooms) + " per connection",
+                      too_many_rooms);
+      }
       // Member first, history second: a message published in between arrives both ways and
       // the client drops the offset it already has; the other order could lose it.
       s.join(room_hub::member_room(*room));
-      if (presence) presence->enter(*room);
+      joined->enter(*room);
       if (!reply) return;
       const int64_t now = wall_clock_ms();
       const store::stream_position top = hub->history().stream_top(*room, now);
@@ -157,11 +170,11 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       reply({json::value(std::move(answer))});
     });
 
-    s.on("leave", [presence](socket& s, args& a, ack reply) {
+    s.on("leave", [joined](socket& s, args& a, ack reply) {
       const std::string* room = room_of(a.empty() ? nullptr : &a[0]);
       if (room == nullptr) return refuse(s, reply, "leave", "", "room must be 1-200 bytes");
       s.leave(room_hub::member_room(*room));
-      if (presence) presence->exit(*room);
+      joined->exit(*room);
       if (reply) reply({json::object{{"ok", true}, {"room", *room}}});
     });
 

@@ -32,7 +32,9 @@ struct rooms_policy {
   bool tokens_verified = false;
   // With tokens verified: what a socket admitted without a token may do.
   auth::room_grants anonymous;
-  bool presence = true;                  // track members, announce presence:join / leave
+  bool presence = true;    // track members, announce presence:join / leave
+  uint32_t max_rooms = 0;  // rooms one socket may be in at once; 0: no limit
+  metrics::counter* room_limit_hits = nullptr;
   metrics::counter* refusals = nullptr;  // joins, reads and publishes refused
   metrics::counter* publishes = nullptr;
 };

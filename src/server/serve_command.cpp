@@ -310,6 +310,21 @@ int serve_main(int argc, char** argv) {
   sio.threads = cfg.threads;
   socketio::server io(sio);
   io.impl_->set_metrics(&runtime_counters);
+  // Inbound rate limits per connection, when configured (the default: 100 events/s, 1 MiB/s).
+  socketio::detail::runtime_limits rate_limits;
+  const limit_settings& lim = settings.limits;
+  if (lim.events_per_second != 0 || lim.bytes_per_second != 0) {
+    // A limit of 0 stays open: a rate and burst no client reaches.
+    constexpr double kOpen = 1e18;
+    rate_limits.events_per_s = lim.events_per_second != 0 ? lim.events_per_second : kOpen;
+    rate_limits.event_burst = lim.events_per_second != 0 ? lim.event_burst : kOpen;
+    rate_limits.bytes_per_s =
+        lim.bytes_per_second != 0 ? static_cast<double>(lim.bytes_per_second) : kOpen;
+    rate_limits.byte_burst = 2 * rate_limits.bytes_per_s;
+    rate_limits.event_hits = &metrics->event_rate_hits;
+    rate_limits.byte_hits = &metrics->byte_rate_hits;
+    io.impl_->set_limits(&rate_limits);
+  }
   const bool tokens = settings.jwt.enabled();
   try {
     if (tokens) {
@@ -327,6 +342,8 @@ int serve_main(int argc, char** argv) {
         rooms_policy policy{.tokens_verified = tokens,
                             .anonymous = {ns.anonymous_subscribe, ns.anonymous_publish},
                             .presence = ns.presence,
+                            .max_rooms = settings.limits.max_rooms_per_connection,
+                            .room_limit_hits = &metrics->room_count_hits,
                             .refusals = &metrics->permission_refusals,
                             .publishes = &metrics->publishes_socketio};
         install_rooms_service(io.of(ns.name), std::move(policy), hub);

@@ -39,6 +39,10 @@ struct jwt_settings {
 
 struct limit_settings {
   uint32_t max_connections_per_user = 5;  // per namespace, with JWT; 0 = no limit
+  uint32_t events_per_second = 100;       // per connection; 0 = no limit
+  uint32_t event_burst = 200;
+  uint64_t bytes_per_second = 1024 * 1024;  // per connection, inbound
+  uint32_t max_rooms_per_connection = 100;  // rooms namespaces; 0 = no limit
 };
 
 // [history]: what each room keeps for clients catching up (0 = unlimited).

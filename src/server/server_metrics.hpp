@@ -61,6 +61,9 @@ struct server_metrics {
   metrics::counter& permission_refusals = limit_hits.with({"permission"});
   metrics::counter& per_user_refusals = limit_hits.with({"connections_per_user"});
   metrics::counter& api_key_refusals = limit_hits.with({"api_key"});
+  metrics::counter& event_rate_hits = limit_hits.with({"event_rate"});
+  metrics::counter& byte_rate_hits = limit_hits.with({"byte_rate"});
+  metrics::counter& room_count_hits = limit_hits.with({"rooms_per_connection"});
   metrics::family<metrics::counter>& auth_refusals = registry.add_counter(
       "relay_auth_refusals_total", "Handshakes refused for their token, by code.", {"code"});
   metrics::family<metrics::counter>& api_requests = registry.add_counter(

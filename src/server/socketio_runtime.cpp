@@ -623,6 +623,7 @@ void loop_runtime::on_message(engineio::session& s, std::string_view text) {
   auto* c = static_cast<client_state*>(s.user_data);
   if (c == nullptr) return;
   if (const runtime_metrics* m = server_.metrics()) m->bytes_in->inc(text.size());
+  if (server_.limits() != nullptr) charge_bytes(*c, text.size());
   auto r = c->dec.feed_text(text);
   if (!r) {
     protocol_error(*c);
@@ -634,6 +635,7 @@ void loop_runtime::on_message(engineio::session& s, std::string_view text) {
 void loop_runtime::on_binary(engineio::session& s, std::span<const uint8_t> data) {
   auto* c = static_cast<client_state*>(s.user_data);
   if (c == nullptr) return;
+  if (server_.limits() != nullptr) charge_bytes(*c, data.size());
   auto blob = std::make_shared<const std::vector<uint8_t>>(data.begin(), data.end());
   auto r = c->dec.feed_binary(std::move(blob));
   if (!r) {
@@ -669,6 +671,7 @@ void loop_runtime::on_packet(client_state& c, packet& p) {
   switch (p.type) {
     case packet_type::event:
     case packet_type::binary_event:
+      if (server_.limits() != nullptr && !admit_event(c, *s, p)) break;
       s->on_event(p);
       break;
     case packet_type::ack:
@@ -681,6 +684,50 @@ void loop_runtime::on_packet(client_state& c, packet& p) {
     default:
       break;
   }
+}
+
+void loop_runtime::charge_bytes(client_state& c, size_t n) {
+  const runtime_limits& l = *server_.limits();
+  const uint64_t now = loop_.now_ms();
+  if (!c.limits) {
+    c.limits.reset(new client_limits{{l.event_burst, now}, {l.byte_burst, now}});
+  }
+  c.limits->bytes.refill(l.bytes_per_s, l.byte_burst, now);
+  c.limits->bytes.tokens -= static_cast<double>(n);
+}
+
+bool loop_runtime::admit_event(client_state& c, socket_state& s, const packet& p) {
+  const runtime_limits& l = *server_.limits();
+  const uint64_t now = loop_.now_ms();
+  if (!c.limits) charge_bytes(c, 0);
+  client_limits& cl = *c.limits;
+  cl.events.refill(l.events_per_s, l.event_burst, now);
+  cl.bytes.refill(l.bytes_per_s, l.byte_burst, now);
+  const bool bytes_ok = cl.bytes.tokens >= 0;
+  const bool events_ok = cl.events.tokens >= 1;
+  if (bytes_ok && events_ok) {
+    cl.events.tokens -= 1;
+    return true;
+  }
+  metrics::counter* hits = bytes_ok ? l.event_hits : l.byte_hits;
+  if (hits != nullptr) hits->inc();
+  if (now >= cl.told_ms + 1000 || cl.told_ms == 0) {
+    cl.told_ms = now;
+    std::string what = bytes_ok ? "rate limit: at most " + std::to_string(int64_t(l.events_per_s)) +
+                                      " events/s (burst " + std::to_string(int64_t(l.event_burst)) +
+                                      "); events over it are dropped"
+                                : "rate limit: at most " + std::to_string(int64_t(l.bytes_per_s)) +
+                                      " bytes/s; events over it are dropped";
+    const json::value* name =
+        p.data && p.data->is_array() && !p.data->as_array().empty() ? &p.data->as_array()[0]
+                                                                    : nullptr;
+    s.send_event("relay:error",
+                 {json::object{{"code", "rate_limited"},
+                               {"event", name != nullptr ? *name : json::value()},
+                               {"error", std::move(what)}}},
+                 true);
+  }
+  return false;
 }
 
 void loop_runtime::on_connect(client_state& c, packet& p) {

@@ -38,6 +38,38 @@ struct runtime_metrics {
   metrics::counter* broadcast_recipients = nullptr;
 };
 
+// Inbound limits per connection (an Engine.IO session, all its namespaces), as token buckets:
+// events (EVENT packets; acks and connects are free) and bytes (every message). An event over
+// either limit is dropped and the client hears why ("relay:error" {code: "rate_limited"}, at
+// most once a second). Null in server_impl: no limits, nothing allocated.
+struct runtime_limits {
+  double events_per_s = 100;
+  double event_burst = 200;
+  double bytes_per_s = 1 << 20;
+  double byte_burst = 2 << 20;
+  metrics::counter* event_hits = nullptr;
+  metrics::counter* byte_hits = nullptr;
+};
+
+// A token bucket refilled from the loop's clock: tokens may go negative (bytes are charged
+// after the fact), which blocks until the debt is paid back.
+struct token_bucket {
+  double tokens;
+  uint64_t updated_ms;
+  void refill(double rate, double burst, uint64_t now_ms) noexcept {
+    if (now_ms > updated_ms) {
+      tokens = std::min(burst, tokens + rate * static_cast<double>(now_ms - updated_ms) / 1000.0);
+      updated_ms = now_ms;
+    }
+  }
+};
+
+struct client_limits {
+  token_bucket events;
+  token_bucket bytes;
+  uint64_t told_ms = 0;  // the last "relay:error" about it
+};
+
 struct namespace_config {
   std::string name;  // of a static namespace; a label for a dynamic parent
   std::vector<middleware> middlewares;
@@ -220,6 +252,7 @@ struct client_state {
   client_state* waiting_next = nullptr;
   bool waiting = false;
   bool hs_adopted = false;
+  std::unique_ptr<client_limits> limits;  // with runtime_limits, from the first message
 };
 
 // A bare Engine.IO endpoint of one loop.
@@ -284,6 +317,9 @@ class loop_runtime final : public engineio::engine_handler {
   void on_close(engineio::session& s, std::string_view reason) override;
 
   void on_packet(client_state& c, packet& p);
+  // Charges a message's bytes; false when an event should be dropped (and the client was told).
+  void charge_bytes(client_state& c, size_t n);
+  bool admit_event(client_state& c, socket_state& s, const packet& p);
   void on_connect(client_state& c, packet& p);
   void protocol_error(client_state& c);
 

@@ -33,6 +33,8 @@ class server_impl {
   // Before start(): counters to feed (they must outlive the server); null: none.
   void set_metrics(const runtime_metrics* m) noexcept { metrics_ = m; }
   const runtime_metrics* metrics() const noexcept { return metrics_; }
+  void set_limits(const runtime_limits* l) noexcept { limits_ = l; }
+  const runtime_limits* limits() const noexcept { return limits_; }
 
   void start();
   // relay serve: the same on a server configured by the caller (its own routes, TLS, limits).
@@ -95,6 +97,7 @@ class server_impl {
  private:
   std::atomic<uint64_t> ack_ids_{0};
   const runtime_metrics* metrics_ = nullptr;
+  const runtime_limits* limits_ = nullptr;
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;
