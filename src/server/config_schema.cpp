@@ -102,6 +102,10 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("server.shutdown_timeout", "--shutdown-timeout",
                 "On SIGTERM/SIGINT: how long to wait for close handshakes and queued output",
                 millis(), RELAY_FIELD(server.shutdown_timeout_ms)),
+      serve_key("server.drain_timeout", "--drain-timeout",
+                "On SIGTERM: refuse new clients, answer /readyz with 503, and close the "
+                "connected ones spread over this long (0 = at once)",
+                millis(), RELAY_FIELD(server.drain_timeout_ms)),
       serve_key("server.static_dir", "--static-dir",
                 "Directory of files served at / (empty: the demo chat, <dir of relay>/web)", text,
                 RELAY_FIELD(static_dir)),

@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
@@ -120,6 +121,37 @@ void add_history_metrics(server_metrics& m, const std::shared_ptr<room_hub>& hub
   m.registry.add_counter_callback(
       "relay_history_write_errors_total", "Failed history writes to SQLite (batches lost).", {},
       stat([](const store::history_stats& s) { return s.write_errors; }));
+}
+
+// SIGTERM: stop taking clients (handshakes and SSE get 503, /readyz 503) and close the connected
+// ones a share at a time, spread over drain_ms, so that their reconnects reach the next server
+// as a trickle instead of a herd. What is queued for a client goes out before its close. Ends
+// early once nobody is left, or at a second SIGTERM / SIGINT.
+void drain(socketio::detail::server_impl& io, sse_service* sse, server_metrics& metrics,
+           std::atomic<bool>& draining, uint32_t drain_ms, const sigset_t& stop_signals) {
+  draining.store(true);
+  io.begin_drain();
+  std::printf("relay: SIGTERM, draining %lld connections over %u ms\n",
+              static_cast<long long>(metrics.sessions.value()) +
+                  static_cast<long long>(sse != nullptr ? sse->streams() : 0),
+              drain_ms);
+  std::fflush(stdout);
+  constexpr int64_t kStepMs = 100;
+  const auto start = std::chrono::steady_clock::now();
+  while (true) {
+    const int64_t elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count();
+    const int64_t left = static_cast<int64_t>(drain_ms) - elapsed;
+    if (left <= 0) break;
+    if (metrics.sessions.value() <= 0 && (sse == nullptr || sse->streams() == 0)) break;
+    // The share that keeps the pace even: one step's worth of what time is left.
+    const double share = std::min(1.0, static_cast<double>(kStepMs) / static_cast<double>(left));
+    io.close_share(share);
+    if (sse != nullptr) sse->close_share(share);
+    const timespec step{0, kStepMs * 1'000'000};
+    if (sigtimedwait(&stop_signals, nullptr, &step) > 0) break;
+  }
 }
 
 // Flags come from the schema; their values are applied after the file and the environment so
@@ -255,6 +287,8 @@ int serve_main(int argc, char** argv) {
   add_history_metrics(*metrics, hub);
 
   // SSE on the same rooms: the hub hands it every message on the room's owner loop.
+  // Set on SIGTERM (drain): /readyz answers 503, new SSE streams are refused.
+  auto draining = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<sse_service> sse;
   if (settings.sse.enabled) {
     sse_config sc;
@@ -272,6 +306,7 @@ int serve_main(int argc, char** argv) {
     sc.max_rooms = settings.sse.max_rooms;
     sc.max_buffered_bytes = cfg.ws.max_buffered_bytes;
     sc.cors_origins = sio.cors_origins;
+    sc.draining = draining;
     sse = std::make_shared<sse_service>(std::move(sc), hub);
     hub->set_publish_listener(
         [s = sse.get()](const std::string& room, uint64_t offset, const std::string& event,
@@ -285,7 +320,17 @@ int serve_main(int argc, char** argv) {
     cfg.on_loop_shutdown = [sse](unsigned index) { sse->shutdown_loop(index); };
     cfg.on_loop_exit = [sse](unsigned index) { sse->exit_loop(index); };
   }
-  cfg.on_loop_setup = [files, hub, api, metrics, sse](loop_setup& setup) {
+  cfg.on_loop_setup = [files, hub, api, metrics, sse, draining](loop_setup& setup) {
+    // Readiness for load balancers: 503 from the start of a drain (healthz stays 200).
+    setup.router.add(
+        "/readyz", [draining](http::http_session& session, http::request&, std::span<uint8_t>) {
+          if (draining->load()) {
+            session.respond(http::status::service_unavailable, "application/json",
+                            R"({"status":"draining"})");
+          } else {
+            session.respond(http::status::ok, "application/json", R"({"status":"ready"})");
+          }
+        });
     files->add_routes(setup.router);
     hub->attach(setup);
     if (api) add_http_api_routes(setup.router, api);
@@ -380,6 +425,9 @@ int serve_main(int argc, char** argv) {
   const timespec tick{1, 0};
   while ((sig = sigtimedwait(&stop_signals, nullptr, &tick)) < 0) {
     hub->history().expire(wall_clock_ms());
+  }
+  if (sig == SIGTERM && cfg.drain_timeout_ms != 0) {
+    drain(*io.impl_, sse.get(), *metrics, *draining, cfg.drain_timeout_ms, stop_signals);
   }
   std::printf("relay: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);

@@ -33,6 +33,7 @@ struct server_config {
   std::string tls_cert;  // both set -> every connection is TLS (wss://, https://)
   std::string tls_key;
   uint32_t shutdown_timeout_ms = 10'000;  // SIGTERM: wait this long for close handshakes
+  uint32_t drain_timeout_ms = 30'000;     // relay serve, SIGTERM: spread client closes over this
   http::session_options http;
   ws::websocket_options ws;
   bool builtin_endpoints = true;  // /echo, /pub, /sub and the text page at /

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <iterator>
 #include <stdexcept>
 
@@ -106,6 +107,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
   engine_options_.http_compression = options_.http_compression;
   engine_options_.http_compression_threshold = options_.http_compression_threshold;
   engine_options_.websocket = cfg.ws;
+  engine_options_.refuse_new_sessions = draining_;
   auto outer_setup = std::move(cfg.on_loop_setup);
   cfg.on_loop_setup = [this, outer_setup](relay::server::loop_setup& setup) {
     if (outer_setup) outer_setup(setup);
@@ -140,6 +142,16 @@ void server_impl::start_with(relay::server::server_config cfg) {
   };
   server_ = std::make_unique<relay::server::server>(std::move(cfg));
   server_->start();
+}
+
+void server_impl::close_share(double share) {
+  for (unsigned i = 0; i < loops_.size(); ++i) {
+    post_to(i, [this, i, share] {
+      engineio::engine& e = runtimes_[i]->engine();
+      const auto n = static_cast<size_t>(std::ceil(static_cast<double>(e.session_count()) * share));
+      e.close_some(n, "server draining");
+    });
+  }
 }
 
 void server_impl::stop() {

@@ -34,6 +34,11 @@ class server_impl {
   void set_metrics(const runtime_metrics* m) noexcept { metrics_ = m; }
   const runtime_metrics* metrics() const noexcept { return metrics_; }
   void set_limits(const runtime_limits* l) noexcept { limits_ = l; }
+  // Drain (any thread): from begin_drain() on, new Engine.IO sessions are refused (503); each
+  // close_share() makes every loop close that share of its sessions (rounded up), so a drain
+  // can spread the reconnects of its clients over time.
+  void begin_drain() noexcept { draining_->store(true); }
+  void close_share(double share);
   const runtime_limits* limits() const noexcept { return limits_; }
 
   void start();
@@ -98,6 +103,7 @@ class server_impl {
   std::atomic<uint64_t> ack_ids_{0};
   const runtime_metrics* metrics_ = nullptr;
   const runtime_limits* limits_ = nullptr;
+  std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;

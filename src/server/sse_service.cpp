@@ -1,6 +1,7 @@
 #include "server/sse_service.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <unordered_map>
 #include <utility>
 
@@ -221,6 +222,11 @@ void sse_service::attach(loop_setup& setup) {
       session.respond_error(http::status::method_not_allowed, "Allow: GET\r\n");
       return;
     }
+    if (config_.draining && config_.draining->load()) {
+      session.respond(http::status::service_unavailable, "application/json",
+                      R"({"error":"server draining","code":"draining"})", "Retry-After: 1\r\n");
+      return;
+    }
     auto rooms = sse::parse_rooms(query_param(req.query, "rooms"), config_.max_rooms, kMaxRoomName);
     if (!rooms) {
       return refuse(session, http::status::bad_request, "bad_rooms",
@@ -279,6 +285,22 @@ void sse_service::attach(loop_setup& setup) {
 void sse_service::shutdown_loop(unsigned index) {
   if (index >= parts_.size() || !parts_[index]) return;
   parts_[index]->streams.for_each([](net::connection& c) { c.close_after_flush(); });
+}
+
+void sse_service::close_share(double share) {
+  for (const std::unique_ptr<part>& p : parts_) {
+    if (!p || p->count.load(std::memory_order_relaxed) == 0) continue;
+    part* target = p.get();
+    target->loop->post([target, share] {
+      auto n = static_cast<size_t>(
+          std::ceil(static_cast<double>(target->count.load(std::memory_order_relaxed)) * share));
+      std::vector<net::connection*> some;
+      target->streams.for_each([&](net::connection& c) {
+        if (some.size() < n && !c.closing()) some.push_back(&c);
+      });
+      for (net::connection* c : some) c->close_after_flush();
+    });
+  }
 }
 
 void sse_service::exit_loop(unsigned index) {

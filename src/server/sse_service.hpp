@@ -30,6 +30,8 @@ struct sse_config {
   size_t max_rooms = 32;
   size_t max_buffered_bytes = 1024 * 1024;  // a slower reader is disconnected
   std::vector<std::string> cors_origins;    // "*" or exact origins
+  // Set while the server drains: new streams get 503 (Retry-After), to go to another server.
+  std::shared_ptr<const std::atomic<bool>> draining;
 };
 
 class sse_service {
@@ -40,6 +42,9 @@ class sse_service {
   void attach(loop_setup& setup);      // GET /sse on this loop
   void shutdown_loop(unsigned index);  // the loop stops: end its streams (flushing them)
   void exit_loop(unsigned index);      // the loop is gone: free what is left
+  // Any thread: every loop ends this share (0..1] of its streams, after what they have queued;
+  // their EventSources reconnect with Last-Event-ID (elsewhere, when the server drains).
+  void close_share(double share);
 
   // On the room's owner loop, once a message is in the history.
   void deliver(const std::string& room, uint64_t offset, std::string_view event,

@@ -69,6 +69,18 @@ void engine::close_all(std::string_view reason) {
   }
 }
 
+size_t engine::close_some(size_t n, std::string_view reason) {
+  std::vector<session*> some;
+  for (session* s : sessions_) {
+    if (some.size() == n) break;
+    some.push_back(s);
+  }
+  // As a client sees a server going away: a WebSocket closes (1000) after what was queued, a
+  // polling session gets the close packet with its queue. Either way it reconnects by itself.
+  for (session* s : some) s->close(reason);
+  return some.size();
+}
+
 void engine::forget(session& s) { sessions_.erase(&s); }
 
 std::string_view engine::by_sid::key(const session* s) noexcept { return s->sid(); }
@@ -160,6 +172,12 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
   if (!q.has_sid) {
     if (req.method != "GET") {
       reject(http, handshake_error::bad_handshake_method, cors);
+      return;
+    }
+    if (options_->refuse_new_sessions && options_->refuse_new_sessions->load()) {
+      ++stats_.bad_requests;
+      http.respond(http::status::service_unavailable, "application/json",
+                   R"({"code":4,"message":"Server draining"})", cors + "Retry-After: 1\r\n");
       return;
     }
     handshake(http, req, rest, websocket, cors, q.b64);

@@ -7,6 +7,7 @@
 // server answers them (status 400 and `{"code":N,"message":"..."}`).
 //
 // Threading: one engine per loop; everything runs on that loop.
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +58,9 @@ struct engine_options {
   size_t http_compression_threshold = 1024;
   int http_compression_level = 1;
   ws::websocket_options websocket;  // its max_message_size is set from max_payload
+  // Set (any thread) while the server drains: new sessions are refused with 503 and
+  // Retry-After, so clients reconnect to another server; existing sessions go on.
+  std::shared_ptr<const std::atomic<bool>> refuse_new_sessions;
 };
 
 // The upper layer (Socket.IO), called on the session's loop.
@@ -100,6 +104,8 @@ class engine final : private ws::behavior {
   // Closes every session now (server shutdown): handlers see on_close for each.
   void close_all(std::string_view reason);
   size_t session_count() const noexcept { return sessions_.size(); }
+  // Closes up to n sessions (a drain spreads its closes over time); returns how many.
+  size_t close_some(size_t n, std::string_view reason);
   core::event_loop& loop() noexcept { return loop_; }
   const engine_options& options() const noexcept { return *options_; }
   engine_handler& handler_ref() noexcept { return *handler_; }
