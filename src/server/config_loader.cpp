@@ -9,6 +9,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/log.hpp"
+
 namespace relay::server {
 namespace {
 
@@ -287,6 +289,13 @@ void config_loader::validate() {
     if (!readable_file(path)) {
       problem(origin("jwt.public_keys"), "jwt.public_keys: cannot read '" + path + "'");
     }
+  }
+  if (log::level l; !log::parse_level(settings_.log.level, l)) {
+    problem(origin("log.level"),
+            "log.level: debug, info, warn or error, not '" + settings_.log.level + "'");
+  }
+  if (settings_.log.format != "text" && settings_.log.format != "json") {
+    problem(origin("log.format"), "log.format: text or json, not '" + settings_.log.format + "'");
   }
   for (const namespace_settings& ns : settings_.namespaces) {
     if (!valid_namespace_name(ns.name)) {

@@ -226,6 +226,12 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("sse.anonymous_subscribe", "",
                 "With JWT and jwt.allow_anonymous: rooms a stream without a token may read", list,
                 RELAY_FIELD(sse.anonymous_subscribe)),
+      // [log]
+      serve_key("log.level", "--log-level",
+                "Lowest level logged to stderr: debug, info, warn, error", text,
+                RELAY_FIELD(log.level)),
+      serve_key("log.format", "--log-format", "text (for a terminal) or json (one object per line)",
+                text, RELAY_FIELD(log.format)),
       // [api]
       serve_key("api.keys", "--api-key",
                 "Keys that open the HTTP API at /api/ (Authorization: Bearer KEY); none: the "

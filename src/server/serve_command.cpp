@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include "core/log.hpp"
+#include "core/slow_consumers.hpp"
 #include "core/wall_clock.hpp"
 #include "server/config_loader.hpp"
 #include "server/demo_chat.hpp"
@@ -119,6 +121,12 @@ void add_history_metrics(server_metrics& m, const std::shared_ptr<room_hub>& hub
       "relay_presence_members", "Users present, each counted once per room.", {},
       present([](const presence_registry::totals& t) { return t.members; }));
   m.registry.add_counter_callback(
+      "relay_slow_consumer_disconnects_total",
+      "Connections closed for not reading fast enough (queue past websocket.max_buffered_bytes).",
+      {}, [](metrics::sample_sink& out) {
+        out.emit(static_cast<double>(core::g_slow_consumer_closes.load(std::memory_order_relaxed)));
+      });
+  m.registry.add_counter_callback(
       "relay_history_write_errors_total", "Failed history writes to SQLite (batches lost).", {},
       stat([](const store::history_stats& s) { return s.write_errors; }));
 }
@@ -131,13 +139,22 @@ void drain(socketio::detail::server_impl& io, sse_service* sse, server_metrics& 
            std::atomic<bool>& draining, uint32_t drain_ms, const sigset_t& stop_signals) {
   draining.store(true);
   io.begin_drain();
+  const auto connections = [&] {
+    return static_cast<int64_t>(metrics.sessions.value()) +
+           static_cast<int64_t>(sse != nullptr ? sse->streams() : 0);
+  };
   std::printf("relay: SIGTERM, draining %lld connections over %u ms\n",
-              static_cast<long long>(metrics.sessions.value()) +
-                  static_cast<long long>(sse != nullptr ? sse->streams() : 0),
-              drain_ms);
+              static_cast<long long>(connections()), drain_ms);
   std::fflush(stdout);
+  log::info("draining", {{"connections", connections()}, {"drain_timeout_ms", int64_t{drain_ms}}});
   constexpr int64_t kStepMs = 100;
+  // Once every session has been asked to close, what is left is closing: polling clients fetch
+  // their last packets within a poll; one that went away would hold the drain until its ping
+  // timeout. Give them this long, then stop.
+  constexpr int64_t kLastFetchMs = 2000;
   const auto start = std::chrono::steady_clock::now();
+  const int64_t sessions_at_start = metrics.sessions.value();
+  int64_t all_asked_at = -1;
   while (true) {
     const int64_t elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::steady_clock::now() - start)
@@ -145,6 +162,10 @@ void drain(socketio::detail::server_impl& io, sse_service* sse, server_metrics& 
     const int64_t left = static_cast<int64_t>(drain_ms) - elapsed;
     if (left <= 0) break;
     if (metrics.sessions.value() <= 0 && (sse == nullptr || sse->streams() == 0)) break;
+    if (all_asked_at < 0 && static_cast<int64_t>(io.closes_asked()) >= sessions_at_start) {
+      all_asked_at = elapsed;
+    }
+    if (all_asked_at >= 0 && elapsed - all_asked_at > kLastFetchMs) break;
     // The share that keeps the pace even: one step's worth of what time is left.
     const double share = std::min(1.0, static_cast<double>(kStepMs) / static_cast<double>(left));
     io.close_share(share);
@@ -152,6 +173,11 @@ void drain(socketio::detail::server_impl& io, sse_service* sse, server_metrics& 
     const timespec step{0, kStepMs * 1'000'000};
     if (sigtimedwait(&stop_signals, nullptr, &step) > 0) break;
   }
+  log::info("drained", {{"connections_left", connections()},
+                        {"elapsed_ms",
+                         static_cast<int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  std::chrono::steady_clock::now() - start)
+                                                  .count())}});
 }
 
 // Flags come from the schema; their values are applied after the file and the environment so
@@ -230,6 +256,9 @@ int configure(int argc, char** argv, serve_settings& settings) {
 int serve_main(int argc, char** argv) {
   serve_settings settings;
   if (const int code = configure(argc, argv, settings); code >= 0) return code;
+  log::level log_level = log::level::info;
+  log::parse_level(settings.log.level, log_level);  // validated by configure()
+  log::configure(log_level, settings.log.format == "json");
   server_config& cfg = settings.server;
   socketio::server_options& sio = settings.socketio;
   cfg.ws.deflate.enabled = settings.websocket_compression;
@@ -412,6 +441,13 @@ int serve_main(int argc, char** argv) {
   }
   std::printf("listening on %s:%u (%u threads%s)\n", cfg.host.c_str(), io.port(), io.threads(),
               cfg.tls_cert.empty() ? "" : ", TLS");
+  log::info("listening", {{"host", std::string_view(cfg.host)},
+                          {"port", int64_t{io.port()}},
+                          {"threads", int64_t{io.threads()}},
+                          {"tls", !cfg.tls_cert.empty()},
+                          {"history", settings.data_dir.empty() ? "memory" : "sqlite"},
+                          {"jwt", settings.jwt.enabled()},
+                          {"api", !settings.api_keys.empty()}});
   if (files->size() != 0) {
     std::printf(
         "relay: demo chat at http%s://%s:%u/ (files from %s)\n", cfg.tls_cert.empty() ? "" : "s",
@@ -426,6 +462,7 @@ int serve_main(int argc, char** argv) {
   while ((sig = sigtimedwait(&stop_signals, nullptr, &tick)) < 0) {
     hub->history().expire(wall_clock_ms());
   }
+  log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   if (sig == SIGTERM && cfg.drain_timeout_ms != 0) {
     drain(*io.impl_, sse.get(), *metrics, *draining, cfg.drain_timeout_ms, stop_signals);
   }

@@ -60,6 +60,12 @@ struct sse_settings {
   std::vector<std::string> anonymous_subscribe{"*"};  // with JWT and jwt.allow_anonymous
 };
 
+// [log]
+struct log_settings {
+  std::string level = "info";   // debug, info, warn, error
+  std::string format = "text";  // text or json
+};
+
 struct serve_settings {
   serve_settings() { server.port = 8080; }
   server_config server;               // [server], [http], [websocket]
@@ -71,6 +77,7 @@ struct serve_settings {
   limit_settings limits;
   history_settings history;
   sse_settings sse;
+  log_settings log;
   std::vector<std::string> api_keys;  // [api] keys: the HTTP API is on once one is set
   std::vector<namespace_settings> namespaces;
 

@@ -149,7 +149,7 @@ void server_impl::close_share(double share) {
     post_to(i, [this, i, share] {
       engineio::engine& e = runtimes_[i]->engine();
       const auto n = static_cast<size_t>(std::ceil(static_cast<double>(e.session_count()) * share));
-      e.close_some(n, "server draining");
+      closes_asked_.fetch_add(e.close_some(n, "server draining"));
     });
   }
 }

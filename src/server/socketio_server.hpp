@@ -39,6 +39,9 @@ class server_impl {
   // can spread the reconnects of its clients over time.
   void begin_drain() noexcept { draining_->store(true); }
   void close_share(double share);
+  // Sessions close_share() has asked to close so far (a closing polling session lingers until
+  // its client polls again or times out; a drain need not wait for that).
+  uint64_t closes_asked() const noexcept { return closes_asked_.load(); }
   const runtime_limits* limits() const noexcept { return limits_; }
 
   void start();
@@ -104,6 +107,7 @@ class server_impl {
   const runtime_metrics* metrics_ = nullptr;
   const runtime_limits* limits_ = nullptr;
   std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
+  std::atomic<uint64_t> closes_asked_{0};
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;

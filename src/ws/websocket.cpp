@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/object_pool.hpp"
+#include "core/slow_consumers.hpp"
 #include "ws/frame_header.hpp"
 #include "ws/utf8.hpp"
 
@@ -169,6 +170,7 @@ send_status websocket::admit(size_t frame_bytes) {
     // larger than the limit is still sent to a consumer that has caught up: the limit bounds
     // the backlog, not the message size (that is max_message_size's job).
     if (stats_) ++stats_->slow_consumer_closes;
+    core::note_slow_consumer("websocket", buffered_bytes(), options_->max_buffered_bytes);
     close(close_code::policy_violation, "slow consumer");
     return send_status::dropped;
   }

@@ -16,7 +16,7 @@ const MESSAGES = 50;
 
 test('SIGTERM drains: nothing accepted is lost, closes are spread, readiness turns 503', async () => {
   const server = await startServer(['--rooms-namespace', '/live', '--api-key', 'k',
-    '--drain-timeout', '2s']);
+    '--drain-timeout', '2s', '--log-format', 'json']);
   const base = `http://${HOST}:${server.port}`;
   const clients = [];
   for (let i = 0; i < CLIENTS; i++) {
@@ -68,4 +68,25 @@ test('SIGTERM drains: nothing accepted is lost, closes are spread, readiness tur
   const exit = await server.stop({ timeoutMs: 8000 });
   assert.equal(exit.code, 0, exit.stderr);
   assert.match(exit.stdout, /draining \d+ connections over 2000 ms/);
+  // Structured logs on stderr: one JSON object per line.
+  const logs = exit.stderr.trim().split('\n').map((l) => JSON.parse(l));
+  const byMsg = new Map(logs.map((l) => [l.msg, l]));
+  assert.deepEqual([byMsg.get('listening').port, byMsg.get('listening').level],
+    [server.port, 'info']);
+  assert.equal(byMsg.get('draining').connections, CLIENTS + 1);
+  assert.equal(byMsg.get('drained').connections_left, 0);
+  assert.match(byMsg.get('stopping').ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+});
+
+test('a polling client that went away does not hold the drain until its ping timeout', async () => {
+  const server = await startServer(['--drain-timeout', '30s']);
+  const base = `http://${HOST}:${server.port}/socket.io/?EIO=4&transport=polling`;
+  // An Engine.IO session that joined "/" and then never polled again.
+  const open = await (await fetch(base)).text();
+  const sid = JSON.parse(open.slice(1)).sid;
+  assert.equal((await fetch(`${base}&sid=${sid}`, { method: 'POST', body: '40' })).status, 200);
+  const sigterm = Date.now();
+  const exit = await server.stop({ timeoutMs: 8000 });
+  assert.equal(exit.code, 0, exit.stderr);
+  assert.ok(Date.now() - sigterm < 6000, `exited ${Date.now() - sigterm} ms after SIGTERM`);
 });

@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 
 import { io } from 'socket.io-client';
 
-import { HOST, onceEvent, startServer, stopServerCleanly, until, withTimeout } from
+import { HOST, WebSocket, onceEvent, startServer, stopServerCleanly, until, withTimeout } from
   './helpers.mjs';
 
 const T = 5000;
@@ -99,3 +99,51 @@ test('bytes over the rate: a large event is dropped, small ones pass again later
   assert.deepEqual(reader.inbox, ['small']);
   assert.equal(await metric(bytesServer, 'relay_limit_hits_total{kind="byte_rate"}'), 1);
 });
+
+test('a Socket.IO client that stops reading is closed past max_buffered_bytes, logged, counted',
+  async () => {
+    const srv = await startServer(['--rooms-namespace', '/live', '--api-key', 'k',
+      '--max-buffered-bytes', '65536', '--log-format', 'json']);
+    try {
+      // A raw Engine.IO WebSocket (npm ws) whose reading we can stop.
+      const ws = new WebSocket(`ws://${HOST}:${srv.port}/socket.io/?EIO=4&transport=websocket`);
+      const frames = [];
+      ws.on('message', (d) => frames.push(String(d)));
+      await onceEvent(ws, 'open', T);
+      ws.send('40/live,');
+      await until(() => frames.some((f) => f.startsWith('40/live,')), T, 'namespace connect');
+      ws.send('42/live,0["join","firehose"]');
+      await until(() => frames.some((f) => f.startsWith('43/live,0')), T, 'join ack');
+      const closed = new Promise((resolve) => ws.on('close', (code) => resolve(code)));
+      ws._socket.pause();  // stop reading: the kernel buffers fill, then the server's queue
+      const big = 'x'.repeat(60_000);
+      for (let i = 0; i < 400; i++) {
+        const r = await fetch(`http://${HOST}:${srv.port}/api/publish`, { method: 'POST',
+          headers: { Authorization: 'Bearer k' },
+          body: JSON.stringify({ room: 'firehose', data: big }) });
+        assert.equal(r.status, 200);
+        if (i % 20 === 0 && (await slowCount(srv)) > 0) break;
+      }
+      const end = Date.now() + T;
+      while ((await slowCount(srv)) < 1) {
+        assert.ok(Date.now() < end, 'relay_slow_consumer_disconnects_total counts it');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      ws._socket.resume();
+      assert.equal(await withTimeout(closed, T, 'close'), 1008);  // policy violation
+      const logged = srv.output().stderr.split('\n').filter((l) => l.includes('slow consumer'));
+      assert.ok(logged.length >= 1, srv.output().stderr);
+      const line = JSON.parse(logged[0]);
+      assert.deepEqual([line.level, line.msg, line.transport, line.limit_bytes],
+        ['warn', 'slow consumer closed', 'websocket', 65536]);
+      // The server still serves others.
+      const c = await client(srv);
+      assert.equal((await ask(c, 'join', 'after')).ok, true);
+    } finally {
+      await stopServerCleanly(srv);
+    }
+  });
+
+async function slowCount(srv) {
+  return metric(srv, 'relay_slow_consumer_disconnects_total');
+}

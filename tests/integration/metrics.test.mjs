@@ -75,11 +75,12 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
   const again = connect({ auth: { token: token('alice') } });
   assert.equal((await onceEvent(again, 'connect_error', T))[0].message,
     'too many connections for this user');
-  // A publish over the HTTP API.
+  // A publish over the HTTP API (listening first: the message may beat the HTTP answer).
+  const second = onceEvent(bob, 'message', T);
   const r = await fetch(`http://${HOST}:${server.port}/api/publish`, { method: 'POST',
     headers: { Authorization: 'Bearer k' }, body: JSON.stringify({ room: 'ok:1', data: 2 }) });
   assert.equal(r.status, 200);
-  await onceEvent(bob, 'message', T);
+  await second;
 
   // The refused clients close their Engine.IO sessions a moment after connect_error.
   await connectionsBecome(2);

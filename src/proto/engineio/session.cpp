@@ -1,6 +1,7 @@
 #include "proto/engineio/session.hpp"
 
 #include "core/object_pool.hpp"
+#include "core/slow_consumers.hpp"
 #include "proto/engineio/engine.hpp"
 #include "proto/engineio/payload.hpp"
 #include "proto/engineio/ws_codec.hpp"
@@ -138,6 +139,7 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
     // A polling client that stopped fetching: the same slow-consumer limit as a WebSocket's
     // queue, never an unbounded buffer.
     ++engine_.stats().slow_consumer_closes;
+    core::note_slow_consumer("polling", ps.queued_bytes, engine_.options().websocket.max_buffered_bytes);
     terminate("transport error");
     return;
   }
