@@ -23,8 +23,17 @@
   $('login').addEventListener('submit', (e) => {
     e.preventDefault();
     const name = $('name').value.trim();
-    if (!name) return;
-    socket = io({ auth: { name } });
+    const token = $('token').value.trim();
+    if (!name && !token) return;
+    // With JWT on (relay serve --jwt-secret), the server takes the name from the token's "sub".
+    if (socket) socket.close();
+    socket = io({ auth: token ? { name, token } : { name } });
+    $('refused').textContent = '';
+    socket.on('connect_error', (err) => {
+      // A refused token (expired, bad signature, ...): say why, and let the user try another.
+      $('refused').textContent = `refused: ${err.message}`;
+      socket.close();
+    });
     socket.on('connect', () => {
       $('status').textContent = 'online';
       $('status').dataset.state = 'online';

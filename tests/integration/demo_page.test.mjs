@@ -1,14 +1,16 @@
 // The demo chat page that `relay serve` shows at "/", driven in two tabs of Debian's headless
 // Chromium by playwright-core: a message typed in one appears in the other, the typing
 // indicator shows, and rooms separate conversations. The page uses the official socket.io
-// browser client vendored from npm, over polling then WebSocket.
+// browser client vendored from npm, over polling then WebSocket; with JWT on, it logs in with a
+// token from `relay token`.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { startServer, stopServerCleanly } from './helpers.mjs';
+import { RELAY_BIN, startServer, stopServerCleanly } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const T = 10_000;
@@ -123,4 +125,34 @@ test('long-polling in the browser: large responses arrive gzip-compressed and in
   assert.equal(got, 'z'.repeat(1000));
   assert.ok(encodings.includes('gzip'), `poll response encodings: ${encodings.join(', ')}`);
   await page.close();
+});
+
+// With JWT on, the page logs in with a token minted by `relay token` (the CLI, signed with the
+// server's secret): the chat names the user from the token; a bad token is refused with its
+// reason on the page.
+test('logging in with a token from `relay token`', async () => {
+  const secret = 'demo page secret';
+  const guarded = await startServer(['--jwt-secret', secret], { threads: 2 });
+  try {
+    const minted = spawnSync(RELAY_BIN, ['token', '--user', 'erin', '--ttl', '10m'],
+      { encoding: 'utf8', env: { ...process.env, RELAY_JWT_SECRET: secret } });
+    assert.equal(minted.status, 0, minted.stderr);
+    const page = await browser.newPage();
+    page.setDefaultTimeout(T);
+    await page.goto(`http://127.0.0.1:${guarded.port}/`);
+
+    await page.fill('#token', 'not.a.token');
+    await page.click('#login button');
+    await page.waitForSelector('#refused:has-text("refused: malformed token")');
+
+    await page.fill('#token', minted.stdout.trim());
+    await page.click('#login button');
+    await page.waitForSelector('#chat:not([hidden])');
+    await page.fill('#text', 'signed in');
+    await page.click('#send button');
+    await page.waitForSelector('#messages li.chat:has-text("erin: signed in")');
+    await page.close();
+  } finally {
+    await stopServerCleanly(guarded);
+  }
 });
