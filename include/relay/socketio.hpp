@@ -306,6 +306,9 @@ struct server_options {
   size_t http_compression_threshold = 1024;
   recovery_options recovery;
   std::string tls_cert, tls_key;
+  // Asked before each new Engine.IO session with the client's address: 0 admits it, an HTTP
+  // status (429, 503) refuses it. Runs on a loop thread. Unset: all pass (Node: allowRequest).
+  std::function<uint16_t(std::string_view remote_ip)> admit_handshake;
 };
 
 class server {

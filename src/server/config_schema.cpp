@@ -254,6 +254,17 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("limits.max_rooms_per_connection", "",
                 "Rooms one socket may be in at once on a rooms namespace (0 = no limit)", integer(),
                 RELAY_FIELD(limits.max_rooms_per_connection)),
+      serve_key("limits.connections_per_ip_per_second", "",
+                "New Socket.IO sessions one client address may open per second (0 = no limit; "
+                "behind a proxy every client has the proxy's address)",
+                integer(), RELAY_FIELD(limits.connections_per_ip_per_second)),
+      serve_key("limits.connection_burst_per_ip", "",
+                "Sessions one address may open at once above that rate", integer(1),
+                RELAY_FIELD(limits.connection_burst_per_ip)),
+      serve_key("limits.max_connections", "--max-connections",
+                "Socket.IO sessions this server holds at once; more are refused with 503 (0 = no "
+                "limit)",
+                integer(), RELAY_FIELD(limits.max_connections)),
   };
   return schema;
 }

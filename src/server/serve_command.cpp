@@ -24,6 +24,7 @@
 #include "server/config_loader.hpp"
 #include "server/demo_chat.hpp"
 #include "server/http_api.hpp"
+#include "server/ip_rate_limiter.hpp"
 #include "server/jwt_auth.hpp"
 #include "server/rooms_service.hpp"
 #include "server/server.hpp"
@@ -382,6 +383,26 @@ int serve_main(int argc, char** argv) {
   sio.host = cfg.host;
   sio.port = cfg.port;
   sio.threads = cfg.threads;
+  // Handshake gate: the server's connection cap, then the client address's rate.
+  std::shared_ptr<ip_rate_limiter> per_ip;
+  if (settings.limits.connections_per_ip_per_second != 0) {
+    per_ip = std::make_shared<ip_rate_limiter>(settings.limits.connections_per_ip_per_second,
+                                               settings.limits.connection_burst_per_ip);
+  }
+  if (per_ip || settings.limits.max_connections != 0) {
+    sio.admit_handshake = [per_ip, metrics,
+                           max = settings.limits.max_connections](std::string_view ip) -> uint16_t {
+      if (max != 0 && metrics->sessions.value() >= static_cast<int64_t>(max)) {
+        metrics->server_full_hits.inc();
+        return 503;
+      }
+      if (per_ip && !per_ip->take(ip, static_cast<uint64_t>(wall_clock_ms()))) {
+        metrics->ip_rate_hits.inc();
+        return 429;
+      }
+      return 0;
+    };
+  }
   socketio::server io(sio);
   io.impl_->set_metrics(&runtime_counters);
   // Inbound rate limits per connection, when configured (the default: 100 events/s, 1 MiB/s).
@@ -461,6 +482,7 @@ int serve_main(int argc, char** argv) {
   const timespec tick{1, 0};
   while ((sig = sigtimedwait(&stop_signals, nullptr, &tick)) < 0) {
     hub->history().expire(wall_clock_ms());
+    if (per_ip) per_ip->sweep(static_cast<uint64_t>(wall_clock_ms()));
   }
   log::info("stopping", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   if (sig == SIGTERM && cfg.drain_timeout_ms != 0) {

@@ -41,8 +41,11 @@ struct limit_settings {
   uint32_t max_connections_per_user = 5;  // per namespace, with JWT; 0 = no limit
   uint32_t events_per_second = 100;       // per connection; 0 = no limit
   uint32_t event_burst = 200;
-  uint64_t bytes_per_second = 1024 * 1024;  // per connection, inbound
-  uint32_t max_rooms_per_connection = 100;  // rooms namespaces; 0 = no limit
+  uint64_t bytes_per_second = 1024 * 1024;     // per connection, inbound
+  uint32_t max_rooms_per_connection = 100;     // rooms namespaces; 0 = no limit
+  uint32_t connections_per_ip_per_second = 0;  // new sessions per address; 0 = no limit
+  uint32_t connection_burst_per_ip = 20;
+  uint32_t max_connections = 0;  // Engine.IO sessions on this server; 0 = no limit
 };
 
 // [history]: what each room keeps for clients catching up (0 = unlimited).

@@ -64,6 +64,8 @@ struct server_metrics {
   metrics::counter& event_rate_hits = limit_hits.with({"event_rate"});
   metrics::counter& byte_rate_hits = limit_hits.with({"byte_rate"});
   metrics::counter& room_count_hits = limit_hits.with({"rooms_per_connection"});
+  metrics::counter& ip_rate_hits = limit_hits.with({"connections_per_ip"});
+  metrics::counter& server_full_hits = limit_hits.with({"max_connections"});
   metrics::family<metrics::counter>& auth_refusals = registry.add_counter(
       "relay_auth_refusals_total", "Handshakes refused for their token, by code.", {"code"});
   metrics::family<metrics::counter>& api_requests = registry.add_counter(

@@ -147,3 +147,38 @@ test('a Socket.IO client that stops reading is closed past max_buffered_bytes, l
 async function slowCount(srv) {
   return metric(srv, 'relay_slow_consumer_disconnects_total');
 }
+
+test('new sessions per client address, and sessions per server, are capped', async () => {
+  const perIp = await startServer(['--set', 'limits.connections_per_ip_per_second=1',
+    '--set', 'limits.connection_burst_per_ip=3']);
+  const full = await startServer(['--max-connections', '2']);
+  try {
+    const handshake = (srv) => fetch(
+      `http://${HOST}:${srv.port}/socket.io/?EIO=4&transport=polling`);
+    for (let i = 0; i < 3; i++) assert.equal((await handshake(perIp)).status, 200);
+    const refused = await handshake(perIp);
+    assert.deepEqual([refused.status, refused.headers.get('retry-after'), await refused.json()],
+      [429, '1', { code: 4, message: 'Too many connections' }]);
+    await new Promise((r) => setTimeout(r, 1100));  // one more token
+    assert.equal((await handshake(perIp)).status, 200);
+    assert.equal(await metric(perIp, 'relay_limit_hits_total{kind="connections_per_ip"}'), 1);
+
+    const a = io(`http://${HOST}:${full.port}/`, { reconnection: false, forceNew: true });
+    const b = io(`http://${HOST}:${full.port}/`, { reconnection: false, forceNew: true });
+    clients.push(a, b);
+    await onceEvent(a, 'connect', T);
+    await onceEvent(b, 'connect', T);
+    const third = await handshake(full);
+    assert.deepEqual([third.status, (await third.json()).message], [503, 'Server full']);
+    a.disconnect();
+    const end = Date.now() + T;
+    while ((await handshake(full)).status !== 200) {
+      assert.ok(Date.now() < end, 'a slot frees when a client leaves');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(await metric(full, 'relay_limit_hits_total{kind="max_connections"}') >= 1);
+  } finally {
+    await stopServerCleanly(perIp);
+    await stopServerCleanly(full);
+  }
+});

@@ -1,5 +1,9 @@
 #include "proto/engineio/engine.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 
 #include "http/content_coding.hpp"
@@ -68,6 +72,24 @@ void engine::close_all(std::string_view reason) {
     if (!s->closed()) s->close_now(reason);
   }
 }
+
+namespace {
+
+// The peer's address as text; empty if the socket has none (closed, or not IP).
+std::string remote_ip(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return {};
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+  } else if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+}  // namespace
 
 size_t engine::close_some(size_t n, std::string_view reason) {
   std::vector<session*> some;
@@ -173,6 +195,16 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
     if (req.method != "GET") {
       reject(http, handshake_error::bad_handshake_method, cors);
       return;
+    }
+    if (options_->admit_handshake) {
+      if (const uint16_t refused = options_->admit_handshake(remote_ip(http.fd())); refused != 0) {
+        ++stats_.bad_requests;
+        http.respond(static_cast<http::status>(refused), "application/json",
+                     refused == 429 ? R"({"code":4,"message":"Too many connections"})"
+                                    : R"({"code":4,"message":"Server full"})",
+                     cors + "Retry-After: 1\r\n");
+        return;
+      }
     }
     if (options_->refuse_new_sessions && options_->refuse_new_sessions->load()) {
       ++stats_.bad_requests;

@@ -61,6 +61,10 @@ struct engine_options {
   // Set (any thread) while the server drains: new sessions are refused with 503 and
   // Retry-After, so clients reconnect to another server; existing sessions go on.
   std::shared_ptr<const std::atomic<bool>> refuse_new_sessions;
+  // Asked before a new session is made, with the client's address ("203.0.113.7", "::1"):
+  // 0 admits it; an HTTP status (429, 503) refuses it with {"code":4,"message":...}. Unset:
+  // every handshake passes (Node: allowRequest).
+  std::function<uint16_t(std::string_view remote_ip)> admit_handshake;
 };
 
 // The upper layer (Socket.IO), called on the session's loop.
