@@ -14,6 +14,7 @@
 
 #include "http/content_coding.hpp"
 #include "http/cookie.hpp"
+#include "http/query.hpp"
 #include "http/request.hpp"
 #include "http/request_parser.hpp"
 #include "http/response_writer.hpp"
@@ -124,6 +125,17 @@ void check_request(const request& req, const parse_result& r, const char* buf, s
                         v.data() + v.size() <= h.value.data() + h.value.size()),
           "cookie value inside the header");
     check(v.find(';') == std::string_view::npos, "cookie value holds no ';'");
+  }
+  // The query (API, SSE, tokens): a parameter is a slice of the query; a decoded value is never
+  // longer than its encoding.
+  if (auto token = relay::http::query_param(req.query, "token")) {
+    check(token->data() >= req.query.data() &&
+              token->data() + token->size() <= req.query.data() + req.query.size(),
+          "query value inside the query");
+    std::string decoded;
+    if (relay::http::percent_decode(*token, decoded)) {
+      check(decoded.size() <= token->size(), "decoding only shrinks");
+    }
   }
 }
 

@@ -12,6 +12,8 @@
 #include <span>
 #include <utility>
 
+#include "relay/json.hpp"
+
 namespace relay::server {
 namespace {
 
@@ -92,34 +94,8 @@ tl::expected<config_value, std::string> in_range(const value_rule& rule, int64_t
   return config_value(n);
 }
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
-}
+// A TOML basic string: JSON's string escapes are valid TOML ones.
+std::string quoted(std::string_view s) { return json::to_string(json::value(std::string(s))); }
 
 // The largest unit that divides the value exactly: 25000 ms -> "25s", 1048576 -> "1MiB".
 std::string with_unit(int64_t n, std::span<const unit_factor> units) {

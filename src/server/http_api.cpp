@@ -6,6 +6,7 @@
 
 #include "core/wall_clock.hpp"
 #include "http/http_session.hpp"
+#include "http/query.hpp"
 
 namespace relay::server {
 namespace {
@@ -53,45 +54,6 @@ bool authorized(const http::request& req, const std::vector<std::string>& keys) 
   bool match = false;
   for (const std::string& k : keys) match |= same_key(given, k);
   return match;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// %XX-decodes a path segment; false on a broken escape.
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    const int hi = i + 1 < in.size() ? hex_digit(in[i + 1]) : -1;
-    const int lo = i + 2 < in.size() ? hex_digit(in[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return false;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
-
-// The value of `name` in a query string, or nullopt.
-std::optional<std::string_view> query_value(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    const size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
 }
 
 bool parse_count(std::optional<std::string_view> text, uint64_t& out) {
@@ -214,15 +176,24 @@ void disconnect(http::http_session& session, const http::request& req, const htt
   answer(session, status::ok, json::object{{"ok", true}});
 }
 
+// The room named by the rest of the path, or an error answered.
+std::optional<std::string> room_in_path(http::http_session& session, std::string_view encoded) {
+  std::string room;
+  if (!http::percent_decode(encoded, room) || room.empty() || room.size() > kMaxRoomName) {
+    fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
+    return std::nullopt;
+  }
+  return room;
+}
+
 void history(http::http_session& session, const http::request& req, std::string_view encoded,
              const http_api_config& api) {
-  std::string room;
-  if (!percent_decode(encoded, room) || room.empty() || room.size() > kMaxRoomName) {
-    return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
-  }
+  const std::optional<std::string> path_room = room_in_path(session, encoded);
+  if (!path_room) return;
+  const std::string& room = *path_room;
   uint64_t since = 0, limit = 100;
-  if (!parse_count(query_value(req.query, "since"), since) ||
-      !parse_count(query_value(req.query, "limit"), limit)) {
+  if (!parse_count(http::query_param(req.query, "since"), since) ||
+      !parse_count(http::query_param(req.query, "limit"), limit)) {
     return fail(session, status::bad_request, "bad_query", "since and limit are integers");
   }
   if (limit == 0 || limit > kMaxHistoryPage) limit = kMaxHistoryPage;
@@ -239,12 +210,10 @@ void history(http::http_session& session, const http::request& req, std::string_
 }
 
 void presence(http::http_session& session, std::string_view encoded, const http_api_config& api) {
-  std::string room;
-  if (!percent_decode(encoded, room) || room.empty() || room.size() > kMaxRoomName) {
-    return fail(session, status::bad_request, "bad_room", "room must be 1-200 bytes");
-  }
-  json::array members = members_of(*api.hub, room);
-  answer(session, status::ok, json::object{{"room", room}, {"members", std::move(members)}});
+  const std::optional<std::string> room = room_in_path(session, encoded);
+  if (!room) return;
+  json::array members = members_of(*api.hub, *room);
+  answer(session, status::ok, json::object{{"room", *room}, {"members", std::move(members)}});
 }
 
 void stats(http::http_session& session, const http_api_config& api) {

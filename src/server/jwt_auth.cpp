@@ -5,6 +5,7 @@
 
 #include "core/wall_clock.hpp"
 #include "http/cookie.hpp"
+#include "http/query.hpp"
 
 namespace relay::server {
 namespace {
@@ -13,21 +14,6 @@ socketio::error refuse(const jwt_auth_config& cfg, std::string_view message,
                        std::string_view code) {
   if (cfg.on_refusal) cfg.on_refusal(code);
   return socketio::error{std::string(message), json::object{{"code", std::string(code)}}};
-}
-
-// A query parameter's raw value (tokens are base64url and dots: nothing to decode).
-std::string_view query_param(std::string_view query, std::string_view name) noexcept {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.substr(0, name.size()) == name &&
-        pair[name.size()] == '=') {
-      return pair.substr(name.size() + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
 }
 
 // Arms the socket's one timer for the token's expiry: the warning first, then the end.
@@ -66,7 +52,8 @@ void install_jwt_auth(socketio::namespace_ref nsp, std::shared_ptr<const jwt_aut
     } else if (std::string_view c = http::cookie_value(hs.header("cookie"), cfg->cookie_name);
                !c.empty()) {
       token = c;
-    } else if (std::string_view q = query_param(hs.query(), "token"); !q.empty()) {
+    } else if (std::string_view q = http::query_param(hs.query(), "token").value_or("");
+               !q.empty()) {
       if (!cfg->allow_query_token) {
         next(refuse(*cfg, "token in query string not allowed", "token_in_query"));
         return;

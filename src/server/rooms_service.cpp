@@ -67,9 +67,12 @@ struct socket_rooms {
                     json::object{{"room", room}, {"user", user}, {"info", info}});
     }
   }
-  void exit(const std::string& room) {
-    const auto it = std::find(rooms.begin(), rooms.end(), room);
+  void exit(const std::string& name) {
+    const auto it = std::find(rooms.begin(), rooms.end(), name);
     if (it == rooms.end()) return;
+    // Out of the list first, then announced: `name` may be the very element erased (exit_all
+    // passes rooms.back()), so keep the string itself.
+    const std::string room = std::move(*it);
     rooms.erase(it);
     if (!user.empty() && hub->presence().leave(room, user)) {
       hub->announce(room, "presence:leave", json::object{{"room", room}, {"user", user}});

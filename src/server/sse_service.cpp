@@ -9,6 +9,7 @@
 #include "core/wall_clock.hpp"
 #include "http/cookie.hpp"
 #include "http/http_session.hpp"
+#include "http/query.hpp"
 #include "net/connection.hpp"
 #include "proto/sse/event_stream.hpp"
 
@@ -134,19 +135,6 @@ void refuse(http::http_session& session, http::status s, std::string_view code,
                       json::object{{"error", std::move(message)}, {"code", std::string(code)}})));
 }
 
-std::string_view query_param(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=') {
-      return pair.substr(name.size() + 1);
-    }
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
 struct admission {
   auth::room_grants grants;
   int64_t expires_ms = 0;
@@ -165,7 +153,7 @@ std::optional<admission> admit(http::http_session& session, const http::request&
   } else if (std::string_view c = http::cookie_value(req.header("cookie"), jwt.cookie_name);
              !c.empty()) {
     token = c;
-  } else if (std::string_view q = query_param(req.query, "token"); !q.empty()) {
+  } else if (std::string_view q = http::query_param(req.query, "token").value_or(""); !q.empty()) {
     if (!jwt.allow_query_token) {
       refuse(session, http::status::unauthorized, "token_in_query",
              "token in query string not allowed");
@@ -216,70 +204,71 @@ void sse_service::attach(loop_setup& setup) {
   parts_[setup.index] = std::make_unique<part>();
   part& p = *parts_[setup.index];
   p.loop = &setup.loop;
-  setup.router.add("/sse", [this, &p](http::http_session& session, http::request& req,
-                                      std::span<uint8_t>) {
-    if (req.method != "GET") {
-      session.respond_error(http::status::method_not_allowed, "Allow: GET\r\n");
-      return;
-    }
-    if (config_.draining && config_.draining->load()) {
-      session.respond(http::status::service_unavailable, "application/json",
-                      R"({"error":"server draining","code":"draining"})", "Retry-After: 1\r\n");
-      return;
-    }
-    auto rooms = sse::parse_rooms(query_param(req.query, "rooms"), config_.max_rooms, kMaxRoomName);
-    if (!rooms) {
-      return refuse(session, http::status::bad_request, "bad_rooms",
-                    "rooms=a,b: 1 to " + std::to_string(config_.max_rooms) +
-                        " names of 1-200 bytes, percent-encoded");
-    }
-    auto admitted = admit(session, req, config_);
-    if (!admitted) return;
-    for (const std::string& room : *rooms) {
-      if (!admitted->grants.may_subscribe(room)) {
-        return refuse(session, http::status::forbidden, "not_allowed",
-                      "not allowed to subscribe to " + room);
-      }
-    }
-    // Where the client stands: Last-Event-ID (an EventSource reconnecting), else now.
-    const int64_t now = core::wall_clock_ms();
-    std::optional<std::vector<uint64_t>> resume;
-    if (std::string_view last = req.header("last-event-id"); !last.empty()) {
-      resume = sse::parse_positions(last, rooms->size());
-      if (resume && resume->size() != rooms->size()) resume.reset();
-    }
-    std::vector<uint64_t> positions;
-    for (const std::string& room : *rooms) {
-      positions.push_back(resume ? 0 : hub_->history().stream_top(room, now).offset);
-    }
-    if (resume) positions = *resume;
-
-    std::string head =
-        "HTTP/1.1 200 OK\r\n"
-        "Content-Type: text/event-stream; charset=utf-8\r\n"
-        "Cache-Control: no-cache\r\n"
-        "X-Accel-Buffering: no\r\n";
-    head += cors_headers(req, config_.cors_origins);
-    head += "\r\n";
-    sse::append_retry(head, config_.retry_ms);
-
-    auto* stream =
-        new sse_stream(p, streams_, std::move(*rooms), positions, admitted->expires_ms, config_);
-    session.hand_over_to(*stream);
-    stream->write(head);
-    if (resume) {
-      // Live messages for these rooms arrive as posted tasks, after this handler: the stream
-      // skips those the history already gave it.
-      for (size_t i = 0; i < stream->rooms().size(); ++i) {
-        const store::history_page page =
-            hub_->history().since(stream->rooms()[i], (*resume)[i], kMaxReplay, now);
-        for (const store::history_entry_ptr& e : page.entries) {
-          stream->replay(i, e->offset, e->event,
-                         json::to_string(member_payload(stream->rooms()[i], *e)));
+  setup.router.add(
+      "/sse", [this, &p](http::http_session& session, http::request& req, std::span<uint8_t>) {
+        if (req.method != "GET") {
+          session.respond_error(http::status::method_not_allowed, "Allow: GET\r\n");
+          return;
         }
-      }
-    }
-  });
+        if (config_.draining && config_.draining->load()) {
+          session.respond(http::status::service_unavailable, "application/json",
+                          R"({"error":"server draining","code":"draining"})", "Retry-After: 1\r\n");
+          return;
+        }
+        auto rooms = sse::parse_rooms(http::query_param(req.query, "rooms").value_or(""),
+                                      config_.max_rooms, kMaxRoomName);
+        if (!rooms) {
+          return refuse(session, http::status::bad_request, "bad_rooms",
+                        "rooms=a,b: 1 to " + std::to_string(config_.max_rooms) +
+                            " names of 1-200 bytes, percent-encoded");
+        }
+        auto admitted = admit(session, req, config_);
+        if (!admitted) return;
+        for (const std::string& room : *rooms) {
+          if (!admitted->grants.may_subscribe(room)) {
+            return refuse(session, http::status::forbidden, "not_allowed",
+                          "not allowed to subscribe to " + room);
+          }
+        }
+        // Where the client stands: Last-Event-ID (an EventSource reconnecting), else now.
+        const int64_t now = core::wall_clock_ms();
+        std::optional<std::vector<uint64_t>> resume;
+        if (std::string_view last = req.header("last-event-id"); !last.empty()) {
+          resume = sse::parse_positions(last, rooms->size());
+          if (resume && resume->size() != rooms->size()) resume.reset();
+        }
+        std::vector<uint64_t> positions;
+        for (const std::string& room : *rooms) {
+          positions.push_back(resume ? 0 : hub_->history().stream_top(room, now).offset);
+        }
+        if (resume) positions = *resume;
+
+        std::string head =
+            "HTTP/1.1 200 OK\r\n"
+            "Content-Type: text/event-stream; charset=utf-8\r\n"
+            "Cache-Control: no-cache\r\n"
+            "X-Accel-Buffering: no\r\n";
+        head += cors_headers(req, config_.cors_origins);
+        head += "\r\n";
+        sse::append_retry(head, config_.retry_ms);
+
+        auto* stream = new sse_stream(p, streams_, std::move(*rooms), positions,
+                                      admitted->expires_ms, config_);
+        session.hand_over_to(*stream);
+        stream->write(head);
+        if (resume) {
+          // Live messages for these rooms arrive as posted tasks, after this handler: the stream
+          // skips those the history already gave it.
+          for (size_t i = 0; i < stream->rooms().size(); ++i) {
+            const store::history_page page =
+                hub_->history().since(stream->rooms()[i], (*resume)[i], kMaxReplay, now);
+            for (const store::history_entry_ptr& e : page.entries) {
+              stream->replay(i, e->offset, e->event,
+                             json::to_string(member_payload(stream->rooms()[i], *e)));
+            }
+          }
+        }
+      });
 }
 
 void sse_service::shutdown_loop(unsigned index) {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "http/query.hpp"
+
 namespace relay::sse {
 namespace {
 
@@ -12,13 +14,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     if (c != '\r' && c != '\n') out += c;
   }
   out += '\n';
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -87,17 +82,7 @@ std::optional<std::vector<std::string>> parse_rooms(std::string_view value, size
     const size_t comma = value.find(',');
     const std::string_view item = value.substr(0, comma);
     std::string name;
-    for (size_t i = 0; i < item.size(); ++i) {
-      if (item[i] != '%') {
-        name += item[i];
-        continue;
-      }
-      const int hi = i + 1 < item.size() ? hex_digit(item[i + 1]) : -1;
-      const int lo = i + 2 < item.size() ? hex_digit(item[i + 2]) : -1;
-      if (hi < 0 || lo < 0) return std::nullopt;
-      name += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
+    if (!http::percent_decode(item, name)) return std::nullopt;
     if (name.empty() || name.size() > max_name || rooms.size() == max_rooms) return std::nullopt;
     rooms.push_back(std::move(name));
     if (comma == std::string_view::npos) break;
