@@ -19,7 +19,12 @@ const SIO_SERVERS = [
   ['relay-sio', 'relay socket.io'],
   ['node-sio', 'node socket.io'],
 ];
-const SERVERS = [...WS_SERVERS, ...SIO_SERVERS];
+// HTTP publish -> Socket.IO subscribers: relay serve (rooms namespace + API) vs bench/node/publish_server.mjs.
+const PUB_SERVERS = [
+  ['relay-pub', 'relay'],
+  ['node-pub', 'node socket.io'],
+];
+const SERVERS = [...WS_SERVERS, ...SIO_SERVERS, ...PUB_SERVERS];
 const ECHO = [
   ['echo-100c-32b-p1', '100 conns × 32 B, 1 in flight'],
   ['echo-100c-1024b-p1', '100 conns × 1 KiB, 1 in flight'],
@@ -68,6 +73,7 @@ for (const [server] of SERVERS) {
 for (const s of Object.keys(results)) if (!Object.keys(results[s]).length) delete results[s];
 const present = WS_SERVERS.filter(([s]) => results[s]);
 const presentSio = SIO_SERVERS.filter(([s]) => results[s]);
+const presentPub = PUB_SERVERS.filter(([s]) => results[s]);
 
 const notes = [];
 const noteFor = (server, key, r) => {
@@ -75,7 +81,8 @@ const noteFor = (server, key, r) => {
   if (r.errors?.total > 0) {
     const e = r.errors;
     notes.push(`${server} ${key}: ${e.total} errors (connect ${e.connect}, handshake ${e.handshake}, ` +
-      `protocol ${e.protocol}, closed ${e.closed}, timeouts ${e.timeouts})` +
+      `protocol ${e.protocol}, closed ${e.closed}, timeouts ${e.timeouts}` +
+      (e.http || e.unanswered ? `, http ${e.http ?? 0}, unanswered ${e.unanswered ?? 0}` : '') + ')' +
       (e.closed ? ` — closes: ${e.closed_by_frame ?? 0} by close frame (last code ` +
         `${e.last_close_code ?? '?'}), ${e.closed_by_eof ?? 0} by FIN, ${e.closed_by_reset ?? 0} by reset` +
         (e.closed_by_disconnect ? `, ${e.closed_by_disconnect} by Socket.IO/Engine.IO disconnect` : '') : ''));
@@ -359,6 +366,59 @@ if (presentSio.length) {
   if (both) rss.push('');
   rss.push('');
   lines.push(row(rss), '');
+}
+
+if (presentPub.length) {
+  const both = results['relay-pub'] && results['node-pub'];
+  lines.push('## HTTP publish to Socket.IO subscribers', '');
+  lines.push('`relay serve --rooms-namespace /live --api-key KEY --threads 1` against `bench/node/publish_server.mjs` ' +
+    '(socket.io 4.8, default options): S subscribers on `/live` join room `bench` (ack awaited), then ' +
+    '`POST /api/publish` {room, data} at a steady rate; latency = delivery of the `message` event − send of the ' +
+    'request. Lower is better; ratios are node/relay (how many times lower relay is).', '');
+  const keys = [...new Set(presentPub.flatMap(([s]) => Object.keys(results[s]).filter((k) => /^publish-\d+s-/.test(k))))]
+    .sort((a, b) => parseInt(a.slice(8), 10) - parseInt(b.slice(8), 10));
+  const c = ['subscribers × rate', ...presentPub.map(([, l]) => `${l} p50 / p99 µs`)];
+  if (both) c.push('p50 node/relay', 'p99 node/relay');
+  c.push(...presentPub.map(([, l]) => `${l} published/s, lost`));
+  lines.push(...header(c));
+  for (const key of keys) {
+    const [, subs, rate] = key.match(/^publish-(\d+)s-(\d+)r$/) ?? [];
+    const cells = [`${Number(subs).toLocaleString('en-US')} × ${rate}/s`,
+      ...presentPub.map(([s]) => { const r = get(s, key); return ok(r) ? latCell(s, key) + noteFor(s, key, r) : r ? 'failed' : '–'; })];
+    if (both) {
+      const a = get('relay-pub', key), b = get('node-pub', key);
+      const q = (p) => (ok(a) && ok(b) && a.latency_us[p] > 0 ? `${(b.latency_us[p] / a.latency_us[p]).toFixed(1)}×` : '–');
+      cells.push(q('p50'), q('p99'));
+    }
+    cells.push(...presentPub.map(([s]) => { const r = get(s, key); return ok(r) ? `${fmt(r.published_per_sec)}, ${r.lost}` : '–'; }));
+    lines.push(row(cells));
+  }
+  lines.push('');
+  const search = (s) => get(s, 'pub-search');
+  const sn = presentPub.map(([s]) => search(s)).find(ok);
+  if (sn) {
+    lines.push(`### Highest publish rate with p99 < ${sn.p99_bound_ms} ms (${Number(sn.subscribers).toLocaleString('en-US')} subscribers, ` +
+      'nothing lost, no error, rate held)', '');
+    const mc = ['', ...presentPub.map(([, l]) => l)];
+    if (both) mc.push('relay/node');
+    lines.push(...header(mc));
+    const cell = (s) => { const r = search(s); return ok(r) ? `${fmt(r.max_rate)}/s${r.complete ? '' : ' (search cut short)'}` : '–'; };
+    const m = ['publishes/s', ...presentPub.map(([s]) => cell(s))];
+    if (both) {
+      const a = search('relay-pub'), b = search('node-pub');
+      m.push(ok(a) && ok(b) && b.max_rate > 0 ? `${(a.max_rate / b.max_rate).toFixed(1)}×` : '–');
+    }
+    lines.push(row(m));
+    const f = ['first failing rate', ...presentPub.map(([s]) => { const r = search(s); return ok(r) && r.first_failing_rate ? `${fmt(r.first_failing_rate)}/s` : '–'; })];
+    if (both) f.push('');
+    lines.push(row(f), '');
+    for (const [s, l] of presentPub) {
+      const r = search(s);
+      if (!ok(r)) continue;
+      lines.push(`${l} steps: ` + r.steps.map((st) => `${st.rate}/s ${st.pass ? 'pass' : 'fail'} (p99 ${st.p99_us === '-' ? '–' : us(Number(st.p99_us))} µs` +
+        `${st.lost !== '0' && st.lost !== '-' ? `, lost ${st.lost}` : ''}${st.published_per_sec !== '-' && Number(st.published_per_sec) < 0.95 * st.rate ? `, published ${fmt(Number(st.published_per_sec))}/s` : ''})`).join('; ') + '.', '');
+    }
+  }
 }
 
 if (notes.length) {

@@ -10,6 +10,10 @@
 # relay-sio, node-sio: Socket.IO over Engine.IO v4 (WebSocket transport only): echo ("echo"
 # events), broadcast (a pub=1 client emits "pub", the room "s" receives "m"), handshakes
 # (upgrade + Engine.IO OPEN + CONNECT answered + close) and RSS per idle Socket.IO connection.
+# relay-pub, node-pub: HTTP publish to Socket.IO subscribers (`relay bench publish`): `relay
+# serve --rooms-namespace /live --api-key KEY` and bench/node/publish_server.mjs; p50/p99
+# publish-to-delivery latency at 1,000 and 10,000 subscribers and a steady rate, then the
+# highest rate whose p99 stays under 50 ms (doubling, then bisecting; bounded in time).
 #
 # Environment:
 #   BENCH_SECONDS=5            measured seconds per scenario
@@ -17,7 +21,13 @@
 #   BENCH_QUICK=1              smoke run: 1 s per scenario, 1,000 idle connections
 #   BENCH_IDLE_CONNECTIONS=10000
 #   BENCH_IDLE_WARMUP=1000     connections opened and closed before the RSS baseline
-#   BENCH_SERVERS="relay node raw relay-sio node-sio"   which servers to run
+#   BENCH_SERVERS="relay node raw relay-sio node-sio relay-pub node-pub"   which servers to run
+#   BENCH_PUB_RATE=100         publish: the steady rate (publishes/s) of the latency rows
+#   BENCH_PUB_SUBSCRIBERS="1000 10000"   publish: subscriber counts of the latency rows
+#   BENCH_PUB_SEARCH_SUBSCRIBERS=1000    publish: subscribers during the max-rate search
+#   BENCH_PUB_SEARCH_SECONDS=2 publish: measured seconds per step of the search
+#   BENCH_PUB_SEARCH_BUDGET=120   publish: seconds after which the search stops stepping
+#   BENCH_PUB_P99_MS=50        publish: the p99 bound of the search
 #   RELAY_BIN=build/release/relay    the server under test (`relay serve`)
 #   RELAY_SIO_BIN=build/release/examples/bench_server   Relay's Socket.IO benchmark app
 #   BENCH_CMD="<RELAY_BIN> bench"    the load generator command
@@ -40,7 +50,14 @@ else
 fi
 IDLE_HOLD=3  # the server's RSS is sampled 1 s after all connections are open
 IDLE_WARMUP=${BENCH_IDLE_WARMUP:-1000}
-SERVERS=${BENCH_SERVERS:-relay node raw relay-sio node-sio}
+SERVERS=${BENCH_SERVERS:-relay node raw relay-sio node-sio relay-pub node-pub}
+PUB_KEY=bench-publish-key
+PUB_RATE=${BENCH_PUB_RATE:-100}
+PUB_SUBSCRIBERS=${BENCH_PUB_SUBSCRIBERS:-1000 10000}
+PUB_SEARCH_SUBSCRIBERS=${BENCH_PUB_SEARCH_SUBSCRIBERS:-1000}
+PUB_SEARCH_SECONDS=${BENCH_PUB_SEARCH_SECONDS:-2}
+PUB_SEARCH_BUDGET=${BENCH_PUB_SEARCH_BUDGET:-120}
+PUB_P99_MS=${BENCH_PUB_P99_MS:-50}
 RELAY_BIN=${RELAY_BIN:-$ROOT/build/release/relay}
 RELAY_SIO_BIN=${RELAY_SIO_BIN:-$ROOT/build/release/examples/bench_server}
 read -r -a BENCH <<< "${BENCH_CMD:-$RELAY_BIN bench}"
@@ -67,8 +84,9 @@ else
   PIN_CLIENT=()
 fi
 
-# Both sides hold one descriptor per connection.
-ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
+# Both sides hold one descriptor per connection (10,000 subscribers in the publish rows):
+# raise the hard limit where allowed (root), else use what it is.
+ulimit -n 65536 2> /dev/null || ulimit -n "$(ulimit -Hn)" 2> /dev/null || true
 if [[ $(ulimit -n) != unlimited && $(ulimit -n) -lt $((IDLE_N + 100)) ]]; then
   log "bench: open-file limit $(ulimit -n) < $IDLE_N idle connections: reducing to $(($(ulimit -n) - 100))"
   IDLE_N=$(($(ulimit -n) - 100))
@@ -84,6 +102,10 @@ server_command() {  # server name -> command words
     raw) echo "$RAW_SERVER 0" ;;
     relay-sio) echo "$RELAY_SIO_BIN --host 127.0.0.1 --port 0 --threads 1" ;;
     node-sio) echo "node $ROOT/bench/node/sio_server.mjs 0" ;;
+    # The rate limits of relay serve are per Socket.IO connection (the subscribers send one
+    # join each) and do not apply to the HTTP API; the history stays in memory.
+    relay-pub) echo "$RELAY_BIN serve --host 127.0.0.1 --port 0 --threads 1 --rooms-namespace /live --api-key $PUB_KEY" ;;
+    node-pub) echo "node $ROOT/bench/node/publish_server.mjs 0 $PUB_KEY" ;;
   esac
 }
 
@@ -93,8 +115,9 @@ server_available() {
     node) [[ -d $ROOT/node_modules/ws ]] ;;
     raw) true ;;
     relay-sio) [[ -x $RELAY_SIO_BIN ]] ;;
-    node-sio) [[ -d $ROOT/node_modules/socket.io ]] ;;
-    *) log "bench: unknown server '$1' (BENCH_SERVERS: relay node raw relay-sio node-sio)"; false ;;
+    node-sio | node-pub) [[ -d $ROOT/node_modules/socket.io ]] ;;
+    relay-pub) [[ -x $RELAY_BIN ]] ;;
+    *) log "bench: unknown server '$1' (BENCH_SERVERS: relay node raw relay-sio node-sio relay-pub node-pub)"; false ;;
   esac
 }
 
@@ -268,6 +291,74 @@ run_sio_server() {
   stop_server
 }
 
+# One publish step of the search: does rate $2 keep p99 < PUB_P99_MS with nothing lost, no
+# error and the rate held (published >= 95 % of it)? Sets PUB_VERDICT to "pass p99_us
+# published_per_sec lost errors" (or "fail ..."); a fresh server each step, so one overload
+# does not leak into the next. (Not run in a subshell: the server's pid must stay known.)
+PUB_VERDICT=""
+pub_step() {
+  local server=$1 rate=$2 key="pub-search-${PUB_SEARCH_SUBSCRIBERS}s-${2}r"
+  PUB_VERDICT="fail - - - -"
+  stop_server
+  start_server "$server" || return 0
+  run_bench "$server" "$key" publish --url "ws://127.0.0.1:$PORT/" --api-key "$PUB_KEY" \
+    --connections "$PUB_SEARCH_SUBSCRIBERS" --rate "$rate" --duration "$PUB_SEARCH_SECONDS" \
+    --warmup 0.5 --drain 1
+  PUB_VERDICT=$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const [rate, bound] = [Number(process.argv[2]), Number(process.argv[3]) * 1000];
+    if (r.failed) { console.log("fail - - - -"); process.exit(0); }
+    const pass = r.latency_us.count > 0 && r.latency_us.p99 < bound && r.lost === 0 &&
+      r.errors.total === 0 && r.published_per_sec >= 0.95 * rate;
+    console.log(`${pass ? "pass" : "fail"} ${r.latency_us.p99} ${r.published_per_sec} ${r.lost} ${r.errors.total}`);
+  ' "$OUT/runs/$server/$key.json" "$rate" "$PUB_P99_MS")
+}
+
+# The highest publish rate whose p99 stays under PUB_P99_MS: 100, 200, 400, ... until a step
+# fails, then bisection between the last pass and the first failure down to 10 % of the
+# rate; stops stepping once PUB_SEARCH_BUDGET seconds have gone. Writes pub-search.json.
+pub_search() {
+  local server=$1 t0 lo=0 hi=0 rate=100 steps=() verdict p99 pps lost errs
+  t0=$(date +%s)
+  while (($(date +%s) - t0 < PUB_SEARCH_BUDGET)); do
+    pub_step "$server" "$rate"
+    read -r verdict p99 pps lost errs <<< "$PUB_VERDICT"
+    log "    rate $rate: $verdict (p99 $p99 us, published $pps/s, lost $lost, errors $errs)"
+    steps+=("{\"rate\":$rate,\"pass\":$([[ $verdict == pass ]] && echo true || echo false),\"p99_us\":\"$p99\",\"published_per_sec\":\"$pps\",\"lost\":\"$lost\",\"errors\":\"$errs\"}")
+    if [[ $verdict == pass ]]; then lo=$rate; else hi=$rate; fi
+    if ((hi == 0)); then
+      rate=$((rate * 2))
+      ((rate > 1000000)) && break
+    else
+      ((hi - lo <= hi / 10 || hi - lo <= 1)) && break
+      rate=$(((lo + hi) / 2))
+    fi
+  done
+  local joined
+  joined=$(IFS=,; echo "${steps[*]}")
+  printf '{"subscribers":%d,"p99_bound_ms":%s,"max_rate":%d,"first_failing_rate":%d,"complete":%s,"seconds":%d,"steps":[%s]}\n' \
+    "$PUB_SEARCH_SUBSCRIBERS" "$PUB_P99_MS" "$lo" "$hi" \
+    "$( ((hi > 0 && (hi - lo <= hi / 10 || hi - lo <= 1))) && echo true || echo false)" \
+    "$(($(date +%s) - t0))" "$joined" > "$OUT/runs/$server/pub-search.json"
+  log "  $server max rate with p99 < $PUB_P99_MS ms at $PUB_SEARCH_SUBSCRIBERS subscribers: $lo/s (first failing: $hi/s)"
+}
+
+# HTTP publish -> Socket.IO subscribers (relay bench publish): the latency rows at the steady
+# rate, then the max-rate search.
+run_pub_server() {
+  local server=$1 subs
+  mkdir -p "$OUT/runs/$server"
+  for subs in $PUB_SUBSCRIBERS; do
+    stop_server
+    start_server "$server" || return 0
+    run_bench "$server" "publish-${subs}s-${PUB_RATE}r" publish --url "ws://127.0.0.1:$PORT/" \
+      --api-key "$PUB_KEY" --connections "$subs" --rate "$PUB_RATE" \
+      --duration "$RUN_SECONDS" --warmup "$WARMUP"
+  done
+  pub_search "$server"
+  stop_server
+}
+
 run_server() {
   local server=$1
   if ! server_available "$server"; then
@@ -277,6 +368,10 @@ run_server() {
   log "bench: $server"
   if [[ $server == *-sio ]]; then
     run_sio_server "$server"
+    return 0
+  fi
+  if [[ $server == *-pub ]]; then
+    run_pub_server "$server"
     return 0
   fi
   local common=(--duration "$RUN_SECONDS" --warmup "$WARMUP")

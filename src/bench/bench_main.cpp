@@ -15,10 +15,13 @@
 #include <vector>
 
 #include "bench/bench_report.hpp"
+#include "bench/http_publisher.hpp"
 #include "bench/load_worker.hpp"
 #include "bench/payload_stamp.hpp"
 #include "bench/run_config.hpp"
 #include "bench/sio_packets.hpp"
+#include "bench/sio_room_packets.hpp"
+#include "bench/client_frames.hpp"
 
 namespace relay::bench {
 namespace {
@@ -65,19 +68,67 @@ const char* rate_label(scenario s) {
       return "handshakes/s";
     case scenario::idle:
       return "msg/s";
+    case scenario::publish:
+      return "deliveries/s";
   }
   return "msg/s";
 }
 
 struct cli_urls {
   std::string url;
+  std::string publish_url;
   std::string pub_url;
   std::string sub_url;
 };
 
+// Characters a JSON string carries as they are, and that need no care in a header either.
+bool plain_text(std::string_view s) noexcept {
+  for (const char ch : s) {
+    const auto u = static_cast<unsigned char>(ch);
+    if (u < 0x20 || u >= 0x7f || ch == '"' || ch == '\\') return false;
+  }
+  return true;
+}
+
+std::string validate_publish(run_config& c, const cli_urls& urls) {
+  std::string error;
+  if (c.protocol != wire_protocol::socketio)
+    return "publish: the subscribers speak Socket.IO (--protocol socketio, the default here)";
+  if (!parse_bench_url(urls.url, &c.url, &error)) return "--url: " + error;
+  if (c.url.scheme != url_scheme::ws) return "publish --url needs a ws:// URL (Socket.IO)";
+  if (urls.publish_url.empty()) {
+    c.publish_url = c.url;  // same host and port
+    c.publish_url.scheme = url_scheme::http;
+    c.publish_url.path = "/api/publish";
+  } else {
+    if (!parse_bench_url(urls.publish_url, &c.publish_url, &error))
+      return "--publish-url: " + error;
+    if (c.publish_url.scheme != url_scheme::http) return "--publish-url needs an http:// URL";
+  }
+  c.url.path = sio_request_path(c.url.path, sio_role::member);
+  if (c.nsp.empty() || c.nsp.front() != '/' || !plain_text(c.nsp) ||
+      c.nsp.find(',') != std::string::npos || c.nsp.find('?') != std::string::npos)
+    return "--namespace: a path like /live (printable ASCII, no comma, quote or ?)";
+  if (c.room.empty() || !plain_text(c.room)) return "--room: 1+ printable ASCII characters, no quote";
+  if (!plain_text(c.api_key) || c.api_key.find(' ') != std::string::npos)
+    return "--api-key: printable ASCII without spaces";
+  // The subscribers find the stamp in the first kMaxKeptHead bytes of each delivery:
+  // `42/live,["message",{"room":"<room>","data":"<stamp>` (both servers put room first).
+  constexpr size_t kFixed = 43;
+  if (kFixed + c.nsp.size() + c.room.size() + kStampSize > kMaxKeptHead)
+    return "--namespace and --room together: at most " +
+           std::to_string(kMaxKeptHead - kFixed - kStampSize) + " bytes";
+  if (c.size < kStampSize) return "--size: publish needs at least 8 bytes (the send stamp)";
+  if (c.size > kMaxMessageSize) return "--size: at most 64 MiB";
+  if (!(c.rate > 0) || c.rate > 1e6) return "--rate: between 0 and 1,000,000 per second";
+  if (c.threads > c.connections) c.threads = c.connections;
+  return {};
+}
+
 // Checks the combination of options that CLI11 cannot express; returns an error or "".
 std::string validate(run_config& c, const cli_urls& urls) {
   std::string error;
+  if (c.kind == scenario::publish) return validate_publish(c, urls);
   const bool sio = c.protocol == wire_protocol::socketio;
   if (c.kind == scenario::broadcast && sio) {
     // One Socket.IO endpoint: the publisher is the client whose handshake query has pub=1.
@@ -116,6 +167,9 @@ std::string validate(run_config& c, const cli_urls& urls) {
 
 std::string describe_target(const run_config& c) {
   const std::string prefix = c.protocol == wire_protocol::socketio ? "socket.io " : "";
+  if (c.kind == scenario::publish)
+    return "http://" + c.publish_url.host_header + c.publish_url.path + " -> " + prefix + "ws://" +
+           c.url.host_header + c.url.path + " " + c.nsp + " room " + c.room;
   if (c.kind == scenario::broadcast)
     return prefix + "ws://" + c.pub_url.host_header + c.pub_url.path + " -> ws://" +
            c.sub_url.host_header + c.sub_url.path;
@@ -147,26 +201,42 @@ int run(run_config& config) {
     share.plain_subscribers_total = plain;
     workers.push_back(std::make_unique<load_worker>(config, control, share));
   }
+  // publish: the HTTP publisher runs on a thread of its own (one more, besides --threads).
+  std::unique_ptr<http_publisher> publisher;
+  if (config.kind == scenario::publish)
+    publisher = std::make_unique<http_publisher>(config, control);
   const std::string target = describe_target(config);
   std::fprintf(stderr, "relay bench %s %s: %u %s, %u thread%s\n", to_string(config.kind),
                target.c_str(), config.connections,
-               config.kind == scenario::handshake   ? "concurrent"
-               : config.kind == scenario::broadcast ? "subscribers"
-                                                    : "connections",
+               config.kind == scenario::handshake ? "concurrent"
+               : config.kind == scenario::broadcast || config.kind == scenario::publish
+                   ? "subscribers"
+                   : "connections",
                threads, threads == 1 ? "" : "s");
 
   std::vector<std::thread> pool;
   for (auto& w : workers) pool.emplace_back([&w] { w->run(); });
+  if (publisher) pool.emplace_back([&publisher] { publisher->run(); });
+  // Every thread's live counters: the workers', then the publisher's (counted apart).
+  const auto all_ready = [&] {
+    bool ready = !publisher || publisher->live().ready.load(std::memory_order_acquire);
+    for (auto& w : workers) ready &= w->live().ready.load(std::memory_order_acquire);
+    return ready;
+  };
+  const auto all_done = [&] {
+    bool done = !publisher || publisher->live().done.load(std::memory_order_acquire);
+    for (auto& w : workers) done &= w->live().done.load(std::memory_order_acquire);
+    return done;
+  };
 
   // Set-up: wait until every worker has opened (or failed) all of its connections.
   const uint64_t setup_start = monotonic_ns();
   uint64_t next_note = setup_start + kSecond;
   uint32_t open = 0, failed = 0;
   while (true) {
-    bool ready = true;
+    const bool ready = all_ready();
     open = failed = 0;
     for (auto& w : workers) {
-      ready &= w->live().ready.load(std::memory_order_acquire);
       open += w->live().open.load(std::memory_order_relaxed);
       failed += w->live().failed.load(std::memory_order_relaxed);
     }
@@ -185,6 +255,7 @@ int run(run_config& config) {
     for (auto& t : pool) t.join();
     run_stats stats;
     for (auto& w : workers) stats.merge(w->stats());
+    if (publisher) stats.merge(publisher->stats());
     std::fprintf(
         stderr,
         "relay bench: set-up failed: %u open, %u failed (connect %llu%s%s, handshake %llu, "
@@ -194,7 +265,9 @@ int run(run_config& config) {
         stats.last_connect_errno ? std::strerror(stats.last_connect_errno) : "",
         static_cast<unsigned long long>(stats.handshake_errors),
         static_cast<unsigned long long>(stats.timeouts),
-        config.kind == scenario::broadcast ? " (probe or publisher could not connect)" : "");
+        config.kind == scenario::broadcast ? " (probe or publisher could not connect)"
+        : config.kind == scenario::publish ? " (or the HTTP publisher could not connect)"
+                                           : "");
     g_stop = nullptr;
     return 1;
   }
@@ -220,13 +293,11 @@ int run(run_config& config) {
 
   // Progress once a second until the window ends, then wait for the workers to close.
   uint64_t next_tick = start + kSecond;
-  uint64_t last_messages = 0, last_tick = start;
+  uint64_t last_messages = 0, last_published = 0, last_tick = start;
   uint64_t cpu_from = 0, cpu_to = 0, stopped_at = end;
   bool cpu_from_taken = false, cpu_to_taken = false;
   while (true) {
-    bool done = true;
-    for (auto& w : workers) done &= w->live().done.load(std::memory_order_acquire);
-    if (done) break;
+    if (all_done()) break;
     const uint64_t now = monotonic_ns();
     if (!cpu_from_taken && now >= measure_from) {
       cpu_from = cpu_ns();
@@ -246,10 +317,19 @@ int run(run_config& config) {
         open_now += w->live().open.load(std::memory_order_relaxed);
       }
       const double dt = static_cast<double>(now - last_tick) / 1e9;
-      std::fprintf(stderr, "[%5.1fs]%s %12.0f %s  errors %llu  open %u\n",
+      std::string published;
+      if (publisher) {
+        errors += publisher->live().errors.load(std::memory_order_relaxed);
+        const uint64_t p = publisher->live().messages.load(std::memory_order_relaxed);
+        published = "  published " +
+                    std::to_string(static_cast<uint64_t>(static_cast<double>(p - last_published) / dt)) +
+                    "/s";
+        last_published = p;
+      }
+      std::fprintf(stderr, "[%5.1fs]%s %12.0f %s%s  errors %llu  open %u\n",
                    static_cast<double>(now - start) / 1e9, now < measure_from ? " warmup" : "",
                    static_cast<double>(messages - last_messages) / dt, rate_label(config.kind),
-                   static_cast<unsigned long long>(errors), open_now);
+                   published.c_str(), static_cast<unsigned long long>(errors), open_now);
       last_messages = messages;
       last_tick = now;
       while (next_tick <= now) next_tick += kSecond;
@@ -269,6 +349,7 @@ int run(run_config& config) {
 
   run_result result;
   for (auto& w : workers) result.stats.merge(w->stats());
+  if (publisher) result.stats.merge(publisher->stats());
   result.window_s =
       stopped_at > measure_from ? static_cast<double>(stopped_at - measure_from) / 1e9 : 0.0;
   result.cpu_percent = result.window_s > 0
@@ -382,6 +463,44 @@ int bench_main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   common(idle);
 
+  CLI::App* publish = app.add_subcommand(
+      "publish",
+      "S Socket.IO subscribers join a room; POST /api/publish at a steady rate; "
+      "publish-to-delivery latency");
+  publish->add_option("--url", urls.url,
+                      "ws://host:port[/path] of the Socket.IO server (path default /socket.io/)")
+      ->required();
+  publish->add_option("--publish-url", urls.publish_url,
+                      "http://host:port/path of the publish API (default: --url's host and port, "
+                      "/api/publish)");
+  publish->add_option("--connections,--subscribers", config.connections, "subscribers")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000000u));
+  publish->add_option("--namespace", config.nsp, "the rooms namespace the subscribers connect to")
+      ->capture_default_str();
+  publish->add_option("--room", config.room, "the room they join and that is published to")
+      ->capture_default_str();
+  publish->add_option("--api-key", config.api_key, "sent as Authorization: Bearer KEY");
+  publish->add_option("--rate", config.rate, "publishes per second (open loop, paced on the clock)")
+      ->capture_default_str();
+  publish->add_option("--publishers", config.publishers,
+                      "keep-alive HTTP connections, one request in flight on each")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1024u));
+  publish->add_option("--size", config.size, "length of the data string (the stamp is its start)")
+      ->capture_default_str();
+  publish->add_option("--duration", config.duration_s, "measured seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  publish->add_option("--warmup", config.warmup_s, "seconds of unmeasured publishing first")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  publish->add_option("--drain", config.drain_s,
+                      "seconds deliveries may still arrive after the window (later ones are lost)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  common(publish);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -390,12 +509,16 @@ int bench_main(int argc, char** argv) {
   }
 
   config.protocol = protocol_name == "socketio" ? wire_protocol::socketio : wire_protocol::ws;
+  // publish speaks Socket.IO unless told otherwise (which validate refuses).
+  if (publish->parsed() && publish->count("--protocol") == 0) config.protocol = wire_protocol::socketio;
   if (echo->parsed())
     config.kind = scenario::echo;
   else if (broadcast->parsed())
     config.kind = scenario::broadcast;
   else if (handshake->parsed())
     config.kind = scenario::handshake;
+  else if (publish->parsed())
+    config.kind = scenario::publish;
   else
     config.kind = scenario::idle;
 

@@ -21,6 +21,8 @@ const char* rate_unit(scenario s) noexcept {
       return "handshakes";
     case scenario::idle:
       return "messages";
+    case scenario::publish:
+      return "deliveries";
   }
   return "messages";
 }
@@ -38,6 +40,13 @@ void json_string(std::FILE* out, const std::string& s) {
   std::fputc('"', out);
 }
 
+// publish: what every subscriber should have received, and what did not arrive.
+uint64_t expected_deliveries(const run_result& r) noexcept { return r.stats.sent * r.open; }
+uint64_t lost_deliveries(const run_result& r) noexcept {
+  const uint64_t expected = expected_deliveries(r);
+  return expected > r.stats.messages ? expected - r.stats.messages : 0;
+}
+
 }  // namespace
 
 const char* to_string(scenario s) noexcept {
@@ -50,6 +59,8 @@ const char* to_string(scenario s) noexcept {
       return "handshake";
     case scenario::idle:
       return "idle";
+    case scenario::publish:
+      return "publish";
   }
   return "?";
 }
@@ -99,11 +110,32 @@ void print_text_report(std::FILE* out, const run_config& c, const std::string& t
                    "  setup         %u connections requested, %u open, %u failed, held %.1f s\n",
                    c.connections, r.open, r.failed, r.window_s);
       break;
+    case scenario::publish:
+      std::fprintf(out,
+                   "  setup         %u subscribers (%u failed) in %s room %s, %.0f publishes/s "
+                   "target over %u HTTP connection%s, %u B data, %u thread%s + publisher\n",
+                   r.open, r.failed, c.nsp.c_str(), c.room.c_str(), c.rate, c.publishers,
+                   c.publishers == 1 ? "" : "s", c.size, c.threads, c.threads == 1 ? "" : "s");
+      break;
   }
   if (c.kind != scenario::idle) {
     std::fprintf(out, "  window        %.2f s (after %.1f s warmup)\n", r.window_s, c.warmup_s);
     std::fprintf(out, "  %-13s %llu (%.0f/s)\n", rate_unit(c.kind),
                  static_cast<unsigned long long>(s.messages), per_second(s.messages, r.window_s));
+    if (c.kind == scenario::publish) {
+      std::fprintf(out,
+                   "  published     %llu answered 200 (%.1f/s of %.0f/s target); expected "
+                   "deliveries %llu, lost %llu\n",
+                   static_cast<unsigned long long>(s.sent), per_second(s.sent, r.window_s), c.rate,
+                   static_cast<unsigned long long>(expected_deliveries(r)),
+                   static_cast<unsigned long long>(lost_deliveries(r)));
+      std::fprintf(out,
+                   "  publish lag   p50 %.1f us  p99 %.1f us  max %.1f us after the due time "
+                   "(%llu sends > 1 ms late)\n",
+                   us(s.publish_lag.value_at_quantile(0.5)),
+                   us(s.publish_lag.value_at_quantile(0.99)), us(s.publish_lag.max()),
+                   static_cast<unsigned long long>(s.publish_behind));
+    }
     if (c.kind == scenario::broadcast) {
       std::fprintf(out, "  published     %llu (%.0f/s), fan-out observed %.1f\n",
                    static_cast<unsigned long long>(s.sent), per_second(s.sent, r.window_s),
@@ -122,13 +154,15 @@ void print_text_report(std::FILE* out, const run_config& c, const std::string& t
   }
   std::fprintf(out,
                "  errors        %llu (connect %llu, handshake %llu, protocol %llu, closed %llu, "
-               "timeouts %llu)\n",
+               "timeouts %llu, http %llu, unanswered %llu)\n",
                static_cast<unsigned long long>(s.errors()),
                static_cast<unsigned long long>(s.connect_errors),
                static_cast<unsigned long long>(s.handshake_errors),
                static_cast<unsigned long long>(s.protocol_errors),
                static_cast<unsigned long long>(s.closed),
-               static_cast<unsigned long long>(s.timeouts));
+               static_cast<unsigned long long>(s.timeouts),
+               static_cast<unsigned long long>(s.http_errors),
+               static_cast<unsigned long long>(s.unanswered));
   if (s.last_connect_errno)
     std::fprintf(out, "  connect error %s (last)\n", std::strerror(s.last_connect_errno));
   if (s.closed) {
@@ -180,6 +214,21 @@ void print_json_report(std::FILE* out, const run_config& c, const std::string& t
     case scenario::idle:
       std::fprintf(out, ",\"hold_s\":%.3f", c.hold_s);
       break;
+    case scenario::publish:
+      std::fprintf(out, ",\"deliveries_per_sec\":%.1f,\"namespace\":", rate);
+      json_string(out, c.nsp);
+      std::fprintf(out, ",\"room\":");
+      json_string(out, c.room);
+      std::fprintf(out,
+                   ",\"target_rate\":%.3f,\"publishers\":%u,\"drain_s\":%.3f,\"published\":%llu,"
+                   "\"published_per_sec\":%.1f,\"expected_deliveries\":%llu,\"lost\":%llu,"
+                   "\"publish_behind\":%llu,\"publish_lag_us\":{\"p50\":%.3f,\"p99\":%.3f,"
+                   "\"max\":%.3f}",
+                   c.rate, c.publishers, c.drain_s, u(s.sent), per_second(s.sent, r.window_s),
+                   u(expected_deliveries(r)), u(lost_deliveries(r)), u(s.publish_behind),
+                   us(s.publish_lag.value_at_quantile(0.5)),
+                   us(s.publish_lag.value_at_quantile(0.99)), us(s.publish_lag.max()));
+      break;
   }
   std::fprintf(out, ",\"sent\":%llu,\"bytes_per_sec\":%.1f", u(s.sent),
                per_second(s.payload_bytes, r.window_s));
@@ -193,10 +242,12 @@ void print_json_report(std::FILE* out, const run_config& c, const std::string& t
                ",\"errors\":{\"total\":%llu,\"connect\":%llu,\"handshake\":%llu,\"protocol\":%llu,"
                "\"closed\":%llu,\"closed_by_frame\":%llu,\"closed_by_eof\":%llu,"
                "\"closed_by_reset\":%llu,\"closed_by_disconnect\":%llu,\"last_close_code\":%u,"
-               "\"timeouts\":%llu},\"pings\":%llu,\"client_cpu_percent\":%.1f}\n",
+               "\"timeouts\":%llu,\"http\":%llu,\"unanswered\":%llu},\"pings\":%llu,"
+               "\"client_cpu_percent\":%.1f}\n",
                u(s.errors()), u(s.connect_errors), u(s.handshake_errors), u(s.protocol_errors),
                u(s.closed), u(s.closed_by_frame), u(s.closed_by_eof), u(s.closed_by_reset),
-               u(s.closed_by_disconnect), s.last_close_code, u(s.timeouts), u(s.pings),
+               u(s.closed_by_disconnect), s.last_close_code, u(s.timeouts), u(s.http_errors),
+               u(s.unanswered), u(s.pings),
                r.cpu_percent);
 }
 

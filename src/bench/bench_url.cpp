@@ -15,11 +15,15 @@ bool parse_bench_url(std::string_view text, bench_url* out, std::string* error) 
   } else if (text.starts_with("tcp://")) {
     out->scheme = url_scheme::tcp;
     text.remove_prefix(6);
-  } else if (text.starts_with("wss://")) {
-    *error = "wss:// is not supported by the load generator (use ws:// on loopback): " + original;
+  } else if (text.starts_with("http://")) {
+    out->scheme = url_scheme::http;
+    text.remove_prefix(7);
+  } else if (text.starts_with("wss://") || text.starts_with("https://")) {
+    *error = "wss:// and https:// are not supported by the load generator (use ws:// or http:// on "
+             "loopback): " + original;
     return false;
   } else {
-    *error = "URL must start with ws:// or tcp://: " + original;
+    *error = "URL must start with ws://, tcp:// or http://: " + original;
     return false;
   }
   const size_t slash = text.find('/');

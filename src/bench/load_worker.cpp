@@ -17,6 +17,7 @@
 #include "bench/out_buffer.hpp"
 #include "bench/payload_stamp.hpp"
 #include "bench/sio_packets.hpp"
+#include "bench/sio_room_packets.hpp"
 
 namespace relay::bench {
 namespace {
@@ -32,6 +33,7 @@ constexpr uint64_t kHandshakeRetryNs = 10 * kMs;  // after a failed connect, per
 constexpr uint64_t kMaxCloseWaitNs = 3000 * kMs;
 // A latency above an hour can only come from a corrupted stamp that still decoded.
 constexpr uint64_t kMaxSaneLatencyNs = 3600ull * 1000 * kMs;
+constexpr uint32_t kJoinAckId = 1;  // publish: the ack id of a subscriber's join
 
 enum class conn_kind : uint8_t { echo, subscriber, probe, publisher, handshake, idle };
 // joining: Socket.IO only, the WebSocket is open and the Engine.IO OPEN packet and the
@@ -56,6 +58,7 @@ struct load_worker::connection {
   bool flush_queued = false;
   bool close_sent = false;
   bool sio_connect_sent = false;  // joining: CONNECT sent, its answer awaited
+  bool join_sent = false;         // publish, joining: join sent, its ack awaited
   bool settled = false;           // set-up: opened or failed, counted once
   bool setup_pending = false;     // set-up: counted in in_progress_
   uint32_t in_flight = 0;
@@ -96,6 +99,14 @@ load_worker::load_worker(const run_config& config, run_control& control, worker_
     pub_message_ = std::move(pub.bytes);
     pub_stamp_at_ = pub.data_at;
     reader_keep_ = kSioHead;
+    if (config_.kind == scenario::publish) {
+      room_connect_ = sio_namespace_connect(config_.nsp);
+      room_join_ = sio_join_request(config_.nsp, config_.room, kJoinAckId);
+      reader_keep_ = kMaxKeptHead;  // the namespace and the keys before "data" come first
+      // Subscribers keep listening after the window: publishes sent near its end are still
+      // on their way (their deliveries are counted by send time).
+      linger_ns_ = static_cast<uint64_t>(config_.drain_s * 1e9);
+    }
   } else {
     message_ = payload_;
     pub_message_ = payload_;
@@ -120,6 +131,9 @@ load_worker::load_worker(const run_config& config, run_control& control, worker_
       break;
     case scenario::idle:
       kind = conn_kind::idle;
+      break;
+    case scenario::publish:
+      kind = conn_kind::subscriber;  // the publisher is http_publisher, on its own thread
       break;
   }
   for (uint32_t i = 0; i < total; ++i) {
@@ -188,7 +202,7 @@ int load_worker::wait_timeout_ms(uint64_t now) const noexcept {
     case phase::ready:
       return 2;  // how fast a worker notices start_ns
     case phase::running: {
-      const uint64_t until = std::min(end_, next_scan_);
+      const uint64_t until = std::min(end_ + linger_ns_, next_scan_);
       return until > now ? static_cast<int>((until - now + kMs - 1) / kMs) : 0;
     }
     case phase::closing:
@@ -244,7 +258,7 @@ void load_worker::step(uint64_t now) {
       break;
     }
     case phase::running:
-      if (stop || now >= end_) begin_closing(now);
+      if (stop || now >= end_ + linger_ns_) begin_closing(now);
       break;
     case phase::closing:
       if (active_ == 0 || now >= close_deadline_) phase_ = phase::done;
@@ -311,6 +325,7 @@ void load_worker::begin_traffic(uint64_t now) {
       for (connection& c : conns_) start_connect(c, now);
       break;
     case scenario::idle:
+    case scenario::publish:  // the subscribers only listen
       break;
   }
 }
@@ -377,6 +392,7 @@ void load_worker::start_connect(connection& c, uint64_t now) {
   c.deadline_ns = now + static_cast<uint64_t>(config_.timeout_s * 1e9);
   c.close_sent = false;
   c.sio_connect_sent = false;
+  c.join_sent = false;
   c.in_flight = 0;
   c.out.clear();
   c.head.clear();
@@ -582,6 +598,7 @@ bool load_worker::on_sio_message(connection& c, const message_view& m, uint64_t 
     default:
       break;
   }
+  if (config_.kind == scenario::publish) return on_room_message(c, m, p, now);
   if (c.state == conn_state::joining) {
     if (!c.sio_connect_sent && p.kind == sio_kind::open) {
       static constexpr uint8_t kConnect[] = {'4', '0'};  // CONNECT to "/", no auth payload
@@ -605,19 +622,7 @@ bool load_worker::on_sio_message(connection& c, const message_view& m, uint64_t 
       return true;
     case sio_kind::disconnect:
     case sio_kind::close:
-      // The server ended the session: count it, then close the WebSocket.
-      if (c.kind != conn_kind::handshake && phase_ != phase::closing) {
-        ++stats_.closed;
-        ++stats_.closed_by_disconnect;
-      }
-      if (!c.close_sent) {
-        const uint8_t code[2] = {0x03, 0xE8};
-        send_frame(c, ws::opcode::close, code, sizeof code);
-        c.close_sent = true;
-      }
-      c.state = conn_state::closing;
-      c.deadline_ns =
-          now + std::min<uint64_t>(static_cast<uint64_t>(config_.timeout_s * 1e9), kMaxCloseWaitNs);
+      on_sio_disconnect(c, now);
       return false;
     default:
       // A malformed EVENT (an escape, a second argument...) is still the answer to a message:
@@ -628,6 +633,109 @@ bool load_worker::on_sio_message(connection& c, const message_view& m, uint64_t 
         ++stats_.protocol_errors;  // a packet this client never expects
       return true;
   }
+}
+
+// The server ended the session (Socket.IO DISCONNECT or Engine.IO CLOSE): count it, then
+// close the WebSocket.
+void load_worker::on_sio_disconnect(connection& c, uint64_t now) {
+  if (c.kind != conn_kind::handshake && phase_ != phase::closing) {
+    ++stats_.closed;
+    ++stats_.closed_by_disconnect;
+  }
+  if (!c.close_sent) {
+    const uint8_t code[2] = {0x03, 0xE8};
+    send_frame(c, ws::opcode::close, code, sizeof code);
+    c.close_sent = true;
+  }
+  c.state = conn_state::closing;
+  c.deadline_ns =
+      now + std::min<uint64_t>(static_cast<uint64_t>(config_.timeout_s * 1e9), kMaxCloseWaitNs);
+}
+
+// publish: a subscriber's packets after the Engine.IO ones (ping, pong, noop) were handled.
+// Set-up: OPEN -> CONNECT to the namespace -> its answer -> join (ack id kJoinAckId) -> the
+// ack with ok: true opens the connection. Then only "message" events are expected.
+bool load_worker::on_room_message(connection& c, const message_view& m, const sio_packet& p,
+                                  uint64_t now) {
+  const auto send_text = [this, &c](const std::string& text) {
+    send_frame(c, ws::opcode::text, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+  };
+  if (c.state == conn_state::joining && !c.sio_connect_sent) {
+    if (p.kind != sio_kind::open) {
+      ++stats_.handshake_errors;
+      fail(c, now);
+      return false;
+    }
+    send_text(room_connect_);
+    c.sio_connect_sent = true;
+    return true;
+  }
+  if (p.kind == sio_kind::close) {
+    if (c.state == conn_state::joining) {
+      ++stats_.handshake_errors;
+      fail(c, now);
+    } else {
+      on_sio_disconnect(c, now);
+    }
+    return false;
+  }
+  const room_packet r =
+      m.op == ws::opcode::text
+          ? scan_room_packet({m.head, m.head_size}, m.length, m.tail, config_.nsp, kJoinAckId)
+          : room_packet{};
+  if (c.state == conn_state::joining) {
+    if (!c.join_sent && r.kind == room_packet_kind::connected) {
+      send_text(room_join_);
+      c.join_sent = true;
+      return true;
+    }
+    if (c.join_sent && r.kind == room_packet_kind::join_ok) {
+      const uint32_t generation = c.generation;
+      become_open(c, now);
+      return c.generation == generation && c.fd >= 0;
+    }
+    // CONNECT_ERROR, a refused join, or anything out of order: set-up failed.
+    ++stats_.handshake_errors;
+    fail(c, now);
+    return false;
+  }
+  switch (r.kind) {
+    case room_packet_kind::message: {
+      const bool stamped = config_.size >= kStampSize && r.data_at + kStampSize <= m.head_size;
+      if (stamped)
+        count_publish_delivery(m.head + r.data_at, now);
+      else
+        ++stats_.protocol_errors;
+      return true;
+    }
+    case room_packet_kind::disconnect:
+      on_sio_disconnect(c, now);
+      return false;
+    default:
+      ++stats_.protocol_errors;  // another event, an ack we never asked for, garbage
+      return true;
+  }
+}
+
+// publish: a delivery counts when its publish was *sent* inside the window (the stamp says
+// when), so that deliveries = published x subscribers when nothing is lost.
+void load_worker::count_publish_delivery(const uint8_t* stamp, uint64_t now) noexcept {
+  ++total_messages_;
+  uint64_t sent_at = 0;
+  if (!decode_stamp(stamp, &sent_at)) {
+    ++stats_.protocol_errors;
+    return;
+  }
+  const uint64_t latency = stamp_elapsed(sent_at, now);
+  if (latency > kMaxSaneLatencyNs) {
+    ++stats_.protocol_errors;
+    return;
+  }
+  const uint64_t sent = now - latency;
+  if (sent < measure_from_ || sent >= end_) return;
+  ++stats_.messages;
+  stats_.payload_bytes += config_.size;
+  stats_.latency.record(latency);
 }
 
 void load_worker::on_sio_event(connection& c, const message_view& m, const sio_packet& p,

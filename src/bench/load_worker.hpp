@@ -19,6 +19,7 @@
 // main reads, and stats(), which main reads only after the thread has joined.
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bench/mask_source.hpp"
@@ -81,6 +82,9 @@ class load_worker {
   bool on_message(connection& c, const message_view& m, uint64_t now);
   bool on_sio_message(connection& c, const message_view& m, uint64_t now);
   void on_sio_event(connection& c, const message_view& m, const sio_packet& p, uint64_t now);
+  void on_sio_disconnect(connection& c, uint64_t now);
+  bool on_room_message(connection& c, const message_view& m, const sio_packet& p, uint64_t now);
+  void count_publish_delivery(const uint8_t* stamp, uint64_t now) noexcept;
   void on_workload_message(connection& c, bool matches, uint64_t length, const uint8_t* stamp,
                            uint64_t now);
   bool on_control(connection& c, ws::opcode op, const uint8_t* payload, size_t length,
@@ -115,6 +119,11 @@ class load_worker {
   size_t pub_stamp_at_ = 0;
   size_t reader_keep_ = 0;  // bytes of each message's start the frame reader keeps
   ws::opcode message_op_ = ws::opcode::text;
+  // publish: the subscribers' CONNECT to the namespace and join request, and how long they
+  // keep listening after the window.
+  std::string room_connect_;
+  std::string room_join_;
+  uint64_t linger_ns_ = 0;
   mask_source masks_;
 
   phase phase_ = phase::connecting;

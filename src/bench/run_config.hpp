@@ -3,13 +3,16 @@
 // the threads share while it runs.
 #include <atomic>
 #include <cstdint>
+#include <string>
 
 #include "bench/bench_url.hpp"
 #include "bench/latency_histogram.hpp"
 
 namespace relay::bench {
 
-enum class scenario : uint8_t { echo, broadcast, handshake, idle };
+// publish: S Socket.IO subscribers join a room of a rooms service; an HTTP client publishes
+// to it with POST /api/publish at a steady rate (docs/benchmarks.md).
+enum class scenario : uint8_t { echo, broadcast, handshake, idle, publish };
 
 // What runs over the WebSocket: the bare WebSocket workloads (one message = one frame), or
 // Socket.IO v5 over Engine.IO v4 (`--protocol socketio`, see sio_packets.hpp): the same
@@ -24,7 +27,8 @@ struct run_config {
   wire_protocol protocol = wire_protocol::ws;
   // socketio: the paths already carry the Engine.IO query (sio_request_path), and broadcast
   // derives pub_url and sub_url from --url.
-  bench_url url;      // echo, handshake, idle
+  bench_url url;      // echo, handshake, idle; publish: the subscribers' Socket.IO endpoint
+  bench_url publish_url;  // publish: http://host:port/api/publish
   bench_url pub_url;  // broadcast
   bench_url sub_url;  // broadcast
   bool raw = false;   // echo over tcp:// without WebSocket framing
@@ -40,15 +44,24 @@ struct run_config {
   uint32_t connect_concurrency = 256;  // connects in progress during set-up, all threads
   double timeout_s = 10;               // connect + upgrade; also the close handshake wait
   bool json = false;
+  // publish:
+  std::string nsp = "/live";    // the rooms namespace the subscribers connect to
+  std::string room = "bench";   // the room they join and the publisher publishes to
+  std::string api_key;          // Authorization: Bearer KEY
+  double rate = 100;            // publishes per second, paced on the clock (open loop)
+  uint32_t publishers = 4;      // keep-alive HTTP connections, one request in flight each
+  double drain_s = 2;           // after the window: how long deliveries may still arrive
 };
 
 // Everything counted during a run. Plain fields: each worker owns one; main merges them after
 // the workers have joined.
 struct run_stats {
   // Inside the measured window only:
+  // (publish: deliveries and publishes whose *send* time is inside the window, so that every
+  // publish counted in `sent` should give one delivery per subscriber.)
   uint64_t messages = 0;       // echoes / deliveries / completed handshakes
   uint64_t payload_bytes = 0;  // payload bytes of those messages
-  uint64_t sent = 0;           // messages sent (broadcast: published)
+  uint64_t sent = 0;           // messages sent (broadcast: published; publish: answered 200)
   latency_histogram latency;   // ns
   // Whole run:
   uint64_t pings = 0;             // server pings answered
@@ -63,9 +76,15 @@ struct run_stats {
   uint16_t last_close_code = 0;       // status code of the last unexpected close frame (0: none)
   int last_connect_errno = 0;         // why the last connect failed (0: none)
   uint64_t timeouts = 0;  // connect/upgrade/close took longer than --timeout; pacing stalls
+  // publish: publishes (counted in `sent` when answered 200 and sent inside the window):
+  uint64_t http_errors = 0;          // answered with another status, or a malformed answer
+  uint64_t unanswered = 0;           // no answer before the drain ended or the connection died
+  uint64_t publish_behind = 0;       // sends that went out > 1 ms after their scheduled time
+  latency_histogram publish_lag;     // ns from a publish's scheduled time to its send
 
   uint64_t errors() const noexcept {
-    return connect_errors + handshake_errors + protocol_errors + closed + timeouts;
+    return connect_errors + handshake_errors + protocol_errors + closed + timeouts + http_errors +
+           unanswered;
   }
   void merge(const run_stats& o) noexcept {
     messages += o.messages;
@@ -84,6 +103,10 @@ struct run_stats {
     if (o.last_close_code) last_close_code = o.last_close_code;
     if (o.last_connect_errno) last_connect_errno = o.last_connect_errno;
     timeouts += o.timeouts;
+    http_errors += o.http_errors;
+    unanswered += o.unanswered;
+    publish_behind += o.publish_behind;
+    publish_lag.merge(o.publish_lag);
   }
 };
 
