@@ -1,6 +1,7 @@
 #include "server/http_api.hpp"
 
 #include <charconv>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -97,6 +98,33 @@ std::optional<std::string> event_of(http::http_session& session, const json::val
   return e->as_string();
 }
 
+// A publish waiting for its rooms' owner loops to append and broadcast, so that the answer can
+// name each message's offset. The HTTP request is held meanwhile; if the client goes away the
+// answer is dropped (the messages are published all the same).
+struct pending_publish final : http::held_request_owner {
+  http::http_session* session = nullptr;  // null once the client went away
+  json::array results;                    // one {room, offset, epoch} per room, in order
+  size_t remaining = 0;
+  std::string idempotency_key;
+  uint64_t now_ms = 0;
+  std::shared_ptr<idempotency_cache> idempotency;
+
+  void on_held_request_aborted(http::http_session&) override { session = nullptr; }
+
+  void done(size_t index, const store::stream_position& p) {
+    json::object& r = results[index].as_object();
+    r.emplace_back("offset", static_cast<int64_t>(p.offset));
+    r.emplace_back("epoch", p.epoch);
+    if (--remaining != 0) return;
+    const std::string answer =
+        json::to_string(json::value(json::object{{"ok", true}, {"results", std::move(results)}}));
+    // Two first attempts racing with one key are both published; only one is remembered. A
+    // client retries after an answer it lost, not in parallel, so this stays a corner.
+    if (!idempotency_key.empty()) idempotency->remember(idempotency_key, answer, now_ms);
+    if (session != nullptr) session->respond(status::ok, kJson, answer);
+  }
+};
+
 void publish(http::http_session& session, const http::request& req, const http_api_config& api) {
   auto body = json_body(session, req);
   if (!body) return;
@@ -140,19 +168,25 @@ void publish(http::http_session& session, const http::request& req, const http_a
   const json::value* data = body->find("data");
   const json::value* from = body->find("from");
   const json::value sender = from != nullptr && from->is_string() ? *from : json::value();
-  json::array published;
-  for (std::string& room : rooms) {
-    if (api.metrics != nullptr) api.metrics->publishes_http.inc();
-    published.emplace_back(room);
-    api.hub->publish(std::move(room), *event, data != nullptr ? *data : json::value(), sender,
-                     nullptr);
+  auto pending = std::make_shared<pending_publish>();
+  pending->session = &session;
+  pending->remaining = rooms.size();
+  pending->idempotency_key = std::move(key);
+  pending->now_ms = now;
+  pending->idempotency = api.idempotency;
+  bool all_here = true;
+  for (const std::string& room : rooms) {
+    pending->results.push_back(json::object{{"room", room}});
+    all_here = all_here && api.hub->owned_here(room);
   }
-  const std::string result =
-      json::to_string(json::value(json::object{{"ok", true}, {"rooms", std::move(published)}}));
-  // Two first attempts racing with one key: only one is remembered; both were published. A
-  // client retries after an answer it lost, not in parallel, so this stays a corner.
-  if (!key.empty()) api.idempotency->remember(key, result, now);
-  session.respond(status::ok, kJson, result);
+  // Rooms owned by other loops answer later: the request waits, held (not when every room is
+  // this loop's: then the answer is made before this handler returns).
+  if (!all_here) session.hold(*pending);
+  for (size_t i = 0; i < rooms.size(); ++i) {
+    if (api.metrics != nullptr) api.metrics->publishes_http.inc();
+    api.hub->publish(std::move(rooms[i]), *event, data != nullptr ? *data : json::value(), sender,
+                     [pending, i](const store::stream_position& p) { pending->done(i, p); });
+  }
 }
 
 void broadcast(http::http_session& session, const http::request& req, const http_api_config& api) {

@@ -101,12 +101,18 @@ void room_hub::publish_here(const std::string& room, const std::string& event,
   if (latency_ != nullptr) latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
 }
 
+bool room_hub::owned_here(std::string_view room) const {
+  if (loops_.empty()) return true;
+  return loops_[std::hash<std::string_view>{}(room) % loops_.size()] == core::event_loop::current();
+}
+
 void room_hub::publish(std::string room, std::string event, json::value data, json::value from,
                        publish_done done) {
   const int64_t started = latency_ != nullptr ? steady_ns() : 0;
   core::event_loop* caller = core::event_loop::current();
   const unsigned owner =
-      loops_.empty() ? 0 : static_cast<unsigned>(std::hash<std::string>{}(room) % loops_.size());
+      loops_.empty() ? 0
+                     : static_cast<unsigned>(std::hash<std::string_view>{}(room) % loops_.size());
   if (loops_.empty() || loops_[owner] == caller) {
     store::stream_position position;
     publish_here(room, event, data, from, started, position);

@@ -64,6 +64,10 @@ class room_hub {
   // `event` {payload} to the room's members in every rooms namespace (presence:join, ...).
   void announce(std::string_view room, std::string_view event, const json::value& payload);
 
+  // Whether the room's publishes run on the calling loop (publish() then finishes before it
+  // returns).
+  bool owned_here(std::string_view room) const;
+
   store::history_store& history() noexcept { return *history_; }
   presence_registry& presence() noexcept { return presence_; }
 

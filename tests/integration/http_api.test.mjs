@@ -77,10 +77,17 @@ test('publish reaches the room members with offsets, and lands in history', asyn
   const alice = await subscriber('alice', ['chat:1']);
   const bob = await subscriber('bob', ['chat:2']);
   let r = await api('/api/publish', { method: 'POST', body: { room: 'chat:1', data: { n: 1 } } });
-  assert.deepEqual([r.status, r.body], [200, { ok: true, rooms: ['chat:1'] }]);
+  // The answer names each message's offset and its history's epoch (the room's owner loop
+  // appended it before the answer).
+  const epochs = (body) => body.results.map(({ epoch, ...rest }) => {
+    assert.match(epoch, /^\S+$/);
+    return rest;
+  });
+  assert.equal(r.status, 200);
+  assert.deepEqual(epochs(r.body), [{ room: 'chat:1', offset: 1 }]);
   r = await api('/api/publish', { method: 'POST',
     body: { rooms: ['chat:1', 'chat:2'], event: 'alert', data: 'both', from: 'ops' } });
-  assert.deepEqual(r.body, { ok: true, rooms: ['chat:1', 'chat:2'] });
+  assert.deepEqual(epochs(r.body), [{ room: 'chat:1', offset: 2 }, { room: 'chat:2', offset: 1 }]);
   await until(() => alice.got.length === 2 && bob.got.length === 1, 'deliveries');
   assert.deepEqual(alice.got, [
     ['message', { room: 'chat:1', data: { n: 1 }, from: null, offset: 1 }],
@@ -98,6 +105,21 @@ test('publish reaches the room members with offsets, and lands in history', asyn
   const unknown = await api('/api/history/nothing-here');
   assert.deepEqual([unknown.body.offset, unknown.body.messages], [0, []]);
 });
+
+test('a publish to many rooms answers with every offset, whichever loop owns each room',
+  async () => {
+    // 20 rooms over the server's 2 loops: some are this connection's loop's, some another's
+    // (the answer then waits for that loop).
+    const rooms = Array.from({ length: 20 }, (_, i) => `spread:${i}`);
+    for (const round of [1, 2]) {
+      const r = await api('/api/publish', { method: 'POST', body: { rooms, data: round } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(r.body.results.map((x) => [x.room, x.offset]),
+        rooms.map((room) => [room, round]));
+    }
+    const h = await api('/api/history/spread:7');
+    assert.deepEqual(h.body.messages.map((m) => [m.offset, m.data]), [[1, 1], [2, 2]]);
+  });
 
 test('a retried publish with the same idempotency key is delivered once', async () => {
   const carol = await subscriber('carol', ['orders']);
