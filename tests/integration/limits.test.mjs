@@ -166,8 +166,8 @@ test('new sessions per client address, and sessions per server, are capped', asy
     const a = io(`http://${HOST}:${full.port}/`, { reconnection: false, forceNew: true });
     const b = io(`http://${HOST}:${full.port}/`, { reconnection: false, forceNew: true });
     clients.push(a, b);
-    await onceEvent(a, 'connect', T);
-    await onceEvent(b, 'connect', T);
+    // Both listeners first: b may connect while a's connect is awaited.
+    await Promise.all([onceEvent(a, 'connect', T), onceEvent(b, 'connect', T)]);
     const third = await handshake(full);
     assert.deepEqual([third.status, (await third.json()).message], [503, 'Server full']);
     a.disconnect();

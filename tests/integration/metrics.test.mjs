@@ -60,8 +60,8 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
 
   const alice = connect({ auth: { token: token('alice') }, transports: ['websocket'] });
   const bob = connect({ auth: { token: token('bob') } });  // polling first, then upgrade
-  await onceEvent(alice, 'connect', T);
-  await onceEvent(bob, 'connect', T);
+  // Both listeners first: bob may connect while alice's connect is awaited.
+  await Promise.all([onceEvent(alice, 'connect', T), onceEvent(bob, 'connect', T)]);
   await withTimeout(alice.emitWithAck('join', 'ok:1'), T, 'join');
   await withTimeout(bob.emitWithAck('join', 'ok:1'), T, 'join');
   const heard = onceEvent(bob, 'message', T);
