@@ -13,6 +13,7 @@
 #include <ctime>
 #include <span>
 
+#include "bench/epoll_client.hpp"
 #include "bench/http_response_reader.hpp"
 #include "bench/out_buffer.hpp"
 #include "bench/payload_stamp.hpp"
@@ -77,13 +78,8 @@ http_publisher::~http_publisher() {
 }
 
 void http_publisher::run() noexcept {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    control_.stop.store(true);
-    live_.ready.store(true);
-    live_.done.store(true);
-    return;
-  }
+  epoll_fd_ = open_epoll_or_give_up(control_, live_);
+  if (epoll_fd_ < 0) return;
   read_buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferSize);
   // The default 50 us timer slack would delay every paced wake-up by that much.
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -232,18 +228,10 @@ void http_publisher::send_due(uint64_t now) {
 }
 
 void http_publisher::start_connect(http_connection& c, uint64_t now) {
-  const sockaddr_storage& addr = config_.publish_url.address;
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int rc = -1;
-  if (fd >= 0) {
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), config_.publish_url.address_len);
-  }
-  if (fd < 0 || (rc < 0 && errno != EINPROGRESS)) {
+  const int fd = start_tcp_connect(config_.publish_url.address, config_.publish_url.address_len);
+  if (fd < 0) {
     stats_.last_connect_errno = errno;
     ++stats_.connect_errors;
-    if (fd >= 0) ::close(fd);
     c.state = http_state::unused;
     c.deadline_ns = now;  // set-up: fails at the next step; running: retried below
     if (phase_ == phase::connecting && !c.settled) {
@@ -259,11 +247,8 @@ void http_publisher::start_connect(http_connection& c, uint64_t now) {
   c.deadline_ns = now + static_cast<uint64_t>(config_.timeout_s * 1e9);
   c.out.clear();
   c.reader.reset();
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT;
-  ev.data.u64 = event_data(c.index, c.generation);
   c.out_armed = true;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+  if (!watch_connecting(epoll_fd_, fd, event_data(c.index, c.generation))) {
     ++stats_.connect_errors;
     drop(c);
   }
@@ -368,22 +353,10 @@ void http_publisher::on_lost(http_connection& c, uint64_t now) {
 }
 
 void http_publisher::flush(http_connection& c, uint64_t now) {
-  if (c.fd < 0 || c.out.empty()) {
-    if (c.fd >= 0 && c.out_armed) set_writable_interest(c, false);
-    return;
-  }
-  const ssize_t n = ::send(c.fd, c.out.pending(), c.out.pending_size(), MSG_NOSIGNAL);
-  if (n >= 0) {
-    c.out.consume(static_cast<size_t>(n));
-    if (!c.out.empty() && !c.out_armed)
-      set_writable_interest(c, true);
-    else if (c.out.empty() && c.out_armed)
-      set_writable_interest(c, false);
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-    if (!c.out_armed) set_writable_interest(c, true);
-  } else {
-    on_lost(c, now);
-  }
+  if (c.fd < 0) return;
+  const std::optional<bool> want_writable = send_pending(c.fd, c.out);
+  if (!want_writable) return on_lost(c, now);
+  if (*want_writable != c.out_armed) set_writable_interest(c, *want_writable);
 }
 
 void http_publisher::set_writable_interest(http_connection& c, bool on) noexcept {

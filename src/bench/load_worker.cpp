@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "bench/client_frames.hpp"
+#include "bench/epoll_client.hpp"
 #include "bench/client_handshake.hpp"
 #include "bench/out_buffer.hpp"
 #include "bench/payload_stamp.hpp"
@@ -166,13 +167,8 @@ load_worker::~load_worker() {
 }
 
 void load_worker::run() noexcept {
-  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd_ < 0) {
-    control_.stop.store(true);
-    live_.ready.store(true);
-    live_.done.store(true);
-    return;
-  }
+  epoll_fd_ = open_epoll_or_give_up(control_, live_);
+  if (epoll_fd_ < 0) return;
   read_buffer_ = std::make_unique_for_overwrite<uint8_t[]>(kReadBufferSize);
   epoll_event events[kMaxEvents];
   while (true) {
@@ -364,17 +360,9 @@ void load_worker::begin_closing(uint64_t now) {
 
 void load_worker::start_connect(connection& c, uint64_t now) {
   const bool setup = c.kind != conn_kind::handshake;
-  const sockaddr_storage& addr = c.url->address;
-  const int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int rc = -1;
-  if (fd >= 0) {
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    rc = ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), c.url->address_len);
-  }
-  if (fd < 0 || (rc < 0 && errno != EINPROGRESS)) {
+  const int fd = start_tcp_connect(c.url->address, c.url->address_len);
+  if (fd < 0) {
     stats_.last_connect_errno = errno;
-    if (fd >= 0) ::close(fd);
     ++stats_.connect_errors;
     c.deadline_ns = now + kHandshakeRetryNs;
     if (setup) settle(c, false);
@@ -398,11 +386,8 @@ void load_worker::start_connect(connection& c, uint64_t now) {
   c.head.clear();
   c.reader = server_frame_reader{reader_keep_};
   c.raw = raw_message_reader(config_.size);
-  epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT;
-  ev.data.u64 = event_data(c.index, c.generation);
   c.out_armed = true;
-  if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) < 0) {
+  if (!watch_connecting(epoll_fd_, fd, event_data(c.index, c.generation))) {
     stats_.last_connect_errno = errno;
     ++stats_.connect_errors;
     fail(c, now);
@@ -897,23 +882,9 @@ void load_worker::flush_queued(uint64_t now) {
 
 void load_worker::flush(connection& c, uint64_t now) {
   if (c.fd < 0 || c.state == conn_state::connecting) return;
-  if (c.out.empty()) {
-    if (c.out_armed) set_writable_interest(c, false);
-    return;
-  }
-  const ssize_t n = ::send(c.fd, c.out.pending(), c.out.pending_size(), MSG_NOSIGNAL);
-  if (n >= 0) {
-    c.out.consume(static_cast<size_t>(n));
-    // A partial write means the socket buffer is full: wait for EPOLLOUT instead of retrying.
-    if (!c.out.empty() && !c.out_armed)
-      set_writable_interest(c, true);
-    else if (c.out.empty() && c.out_armed)
-      set_writable_interest(c, false);
-  } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-    if (!c.out_armed) set_writable_interest(c, true);
-  } else {
-    on_socket_error(c, errno, now);
-  }
+  const std::optional<bool> want_writable = send_pending(c.fd, c.out);
+  if (!want_writable) return on_socket_error(c, errno, now);
+  if (*want_writable != c.out_armed) set_writable_interest(c, *want_writable);
 }
 
 void load_worker::set_writable_interest(connection& c, bool on) noexcept {
