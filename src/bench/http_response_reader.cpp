@@ -4,19 +4,14 @@
 #include <charconv>
 #include <string_view>
 
+#include "http/request.hpp"
+
 namespace relay::bench {
 namespace {
 
 constexpr size_t kMaxLine = 4096;
 
-char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
+using http::iequals;  // ASCII case-insensitive, as HTTP compares header names
 
 // Does the comma-separated list `value` hold `token` (case-insensitive)?
 bool has_token(std::string_view value, std::string_view token) noexcept {
