@@ -305,6 +305,9 @@ struct server_options {
   bool http_compression = true;
   size_t http_compression_threshold = 1024;
   recovery_options recovery;
+  // Deepest JSON nesting of a packet's payload (its array included); deeper closes the
+  // connection ("parse error"), as any packet the parser rejects.
+  uint32_t max_json_depth = 32;
   std::string tls_cert, tls_key;
   // Asked before each new Engine.IO session with the client's address: 0 admits it, an HTTP
   // status (429, 503) refuses it. Runs on a loop thread. Unset: all pass (Node: allowRequest).

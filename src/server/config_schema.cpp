@@ -254,6 +254,10 @@ const std::vector<serve_setting>& build_serve_schema() {
       serve_key("limits.max_rooms_per_connection", "",
                 "Rooms one socket may be in at once on a rooms namespace (0 = no limit)", integer(),
                 RELAY_FIELD(limits.max_rooms_per_connection)),
+      serve_key("limits.max_json_depth", "",
+                "Deepest JSON nesting of a Socket.IO event (its array included); deeper closes "
+                "the connection",
+                integer(2), RELAY_FIELD(socketio.max_json_depth)),
       serve_key("limits.connections_per_ip_per_second", "",
                 "New Socket.IO sessions one client address may open per second (0 = no limit; "
                 "behind a proxy every client has the proxy's address)",

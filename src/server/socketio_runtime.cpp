@@ -330,7 +330,8 @@ void socket_state::on_ack(packet& p) {
 
 // --- client_state ---------------------------------------------------------------------------
 
-client_state::client_state(loop_runtime& rt, engineio::session& s) : runtime(rt), session(&s) {}
+client_state::client_state(loop_runtime& rt, engineio::session& s)
+    : runtime(rt), session(&s), dec(rt.server().packet_limits()) {}
 
 client_state::~client_state() { runtime.stop_waiting(*this); }
 

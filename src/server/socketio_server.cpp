@@ -101,6 +101,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
   engine_options_.cors_origins = options_.cors_origins;
   engine_options_.allowed_origins = options_.allowed_origins;
   engine_options_.admit_handshake = options_.admit_handshake;
+  decoder_options_.max_depth = options_.max_json_depth;
   engine_options_.cors_credentials = options_.cors_credentials;
   engine_options_.cookie = options_.cookie;
   engine_options_.per_message_deflate = options_.per_message_deflate;

@@ -29,6 +29,7 @@ class server_impl {
   namespace_config& add_dynamic(
       std::function<bool(std::string_view name, const json::value& auth)> matches);
   const server_options& options() const noexcept { return options_; }
+  const decoder_options& packet_limits() const noexcept { return decoder_options_; }
   recovery_store* recovery() noexcept { return recovery_.get(); }
   // Before start(): counters to feed (they must outlive the server); null: none.
   void set_metrics(const runtime_metrics* m) noexcept { metrics_ = m; }
@@ -105,6 +106,7 @@ class server_impl {
  private:
   std::atomic<uint64_t> ack_ids_{0};
   const runtime_metrics* metrics_ = nullptr;
+  decoder_options decoder_options_;  // every client's decoder points here
   const runtime_limits* limits_ = nullptr;
   std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
   std::atomic<uint64_t> closes_asked_{0};

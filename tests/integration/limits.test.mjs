@@ -182,3 +182,21 @@ test('new sessions per client address, and sessions per server, are capped', asy
     await stopServerCleanly(full);
   }
 });
+
+test('an event nested deeper than limits.max_json_depth closes only that connection', async () => {
+  const srv = await startServer(['--rooms-namespace', '/live', '--set', 'limits.max_json_depth=8']);
+  try {
+    const nested = (depth) => (depth === 0 ? 'x' : [nested(depth - 1)]);
+    const deep = await client(srv);
+    const calm = await client(srv);
+    await ask(calm, 'join', 'r');
+    // [event, {room, data: 5 levels}] is 7 deep: accepted.
+    assert.equal((await ask(deep, 'publish', { room: 'r', data: nested(5) })).ok, true);
+    const gone = onceEvent(deep, 'disconnect', T);
+    deep.emit('publish', { room: 'r', data: nested(20) });
+    assert.equal((await gone)[0], 'transport close');  // Node's "parse error": the server closes
+    assert.equal((await ask(calm, 'publish', { room: 'r', data: 'still here' })).ok, true);
+  } finally {
+    await stopServerCleanly(srv);
+  }
+});
