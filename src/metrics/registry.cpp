@@ -119,22 +119,26 @@ family<histogram>& registry::add_histogram(std::string_view name, std::string_vi
   return add_family<histogram>(name, help, label_names, kind::kHistogram, std::move(upper_bounds));
 }
 
+void registry::add_callback(std::string_view name, std::string_view help,
+                            std::initializer_list<std::string_view> label_names, kind type,
+                            collect_fn collect) {
+  std::lock_guard lock(lock_);
+  auto labels = claim_names(name, help, label_names, type);
+  families_.push_back(std::make_unique<detail::callback_family>(
+      std::string(name), std::string(help), std::move(labels),
+      type == kind::kCounter ? "counter" : "gauge", std::move(collect)));
+}
+
 void registry::add_gauge_callback(std::string_view name, std::string_view help,
                                   std::initializer_list<std::string_view> label_names,
                                   collect_fn collect) {
-  std::lock_guard lock(lock_);
-  auto labels = claim_names(name, help, label_names, kind::kGauge);
-  families_.push_back(std::make_unique<detail::callback_family>(
-      std::string(name), std::string(help), std::move(labels), "gauge", std::move(collect)));
+  add_callback(name, help, label_names, kind::kGauge, std::move(collect));
 }
 
 void registry::add_counter_callback(std::string_view name, std::string_view help,
                                     std::initializer_list<std::string_view> label_names,
                                     collect_fn collect) {
-  std::lock_guard lock(lock_);
-  auto labels = claim_names(name, help, label_names, kind::kCounter);
-  families_.push_back(std::make_unique<detail::callback_family>(
-      std::string(name), std::string(help), std::move(labels), "counter", std::move(collect)));
+  add_callback(name, help, label_names, kind::kCounter, std::move(collect));
 }
 
 std::string registry::render() const {

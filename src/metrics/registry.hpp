@@ -77,6 +77,9 @@ class registry {
  private:
   enum class kind { kCounter, kGauge, kHistogram };
   // Validates the names and reserves the ones the family will write; returns the label names.
+  void add_callback(std::string_view name, std::string_view help,
+                    std::initializer_list<std::string_view> label_names, kind type,
+                    collect_fn collect);
   std::vector<std::string> claim_names(std::string_view name, std::string_view help,
                                        std::initializer_list<std::string_view> label_names,
                                        kind type);

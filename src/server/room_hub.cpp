@@ -17,16 +17,32 @@ int64_t steady_ns() {
 }
 }  // namespace
 
-json::value message_view(const store::history_entry& entry) {
-  // Entries keep {"data", "from"} as JSON text: one parse per replay, none per live message.
+namespace {
+
+// An entry keeps {"data", "from"} as JSON text: one parse per replay, none per live message.
+struct entry_body {
+  json::value data;
+  json::value from;
+};
+
+entry_body body_of(const store::history_entry& entry) {
   auto body = json::parse(entry.data);
-  const json::value* data = body ? body->find("data") : nullptr;
-  const json::value* from = body ? body->find("from") : nullptr;
+  if (!body || !body->is_object()) return {};
+  entry_body out;
+  if (json::value* d = body->find("data")) out.data = std::move(*d);
+  if (json::value* f = body->find("from")) out.from = std::move(*f);
+  return out;
+}
+
+}  // namespace
+
+json::value message_view(const store::history_entry& entry) {
+  entry_body body = body_of(entry);
   return json::object{{"offset", static_cast<int64_t>(entry.offset)},
                       {"time", entry.time_ms},
                       {"event", entry.event},
-                      {"data", data != nullptr ? *data : json::value()},
-                      {"from", from != nullptr ? *from : json::value()}};
+                      {"data", std::move(body.data)},
+                      {"from", std::move(body.from)}};
 }
 
 json::array members_of(room_hub& hub, std::string_view room) {
@@ -40,12 +56,10 @@ json::array members_of(room_hub& hub, std::string_view room) {
 }
 
 json::value member_payload(std::string_view room, const store::history_entry& entry) {
-  auto body = json::parse(entry.data);
-  const json::value* data = body ? body->find("data") : nullptr;
-  const json::value* from = body ? body->find("from") : nullptr;
+  entry_body body = body_of(entry);
   return json::object{{"room", std::string(room)},
-                      {"data", data != nullptr ? *data : json::value()},
-                      {"from", from != nullptr ? *from : json::value()},
+                      {"data", std::move(body.data)},
+                      {"from", std::move(body.from)},
                       {"offset", static_cast<int64_t>(entry.offset)}};
 }
 
