@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "server/socketio_runtime.hpp"
+
 namespace relay::socketio::detail {
 namespace {
 
@@ -29,54 +31,97 @@ bool in_any(const std::vector<std::string>& rooms, const std::vector<std::string
 
 }  // namespace
 
-void recovery_store::expire(uint64_t now_ms) {
-  while (!packets_.empty() && packets_.front().at_ms + max_ms_ < now_ms) packets_.pop_front();
-  std::erase_if(sessions_,
-                [&](const auto& kv) { return kv.second.disconnected_ms + max_ms_ < now_ms; });
+recovery_store::recovery_store(uint64_t max_disconnection_ms, unsigned loops)
+    : max_ms_(max_disconnection_ms) {
+  journals_.reserve(loops);
+  for (unsigned i = 0; i < loops; ++i) journals_.push_back(std::make_unique<journal>());
 }
 
-void recovery_store::store(const std::string& nsp, std::vector<std::string> rooms,
-                           std::vector<std::string> except, json::value& data, uint64_t now_ms,
-                           const void* parent) {
-  std::lock_guard lock(mu_);
-  expire(now_ms);
-  const uint64_t offset = next_offset_++;
-  data.push_back(offset_string(offset));
-  packets_.push_back(
-      stored_packet{offset, now_ms, nsp, parent, std::move(rooms), std::move(except), data});
+uint64_t recovery_store::stamp(json::value& data) {
+  const uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  data.push_back(offset_string(id));
+  return id;
+}
+
+void recovery_store::trim(journal& j, uint64_t now_ms) {
+  while (!j.entries.empty() && j.entries.front().emitted_ms + max_ms_ < now_ms) {
+    j.trimmed_ms = std::max(j.trimmed_ms, j.entries.front().emitted_ms);
+    j.seq_of.erase(j.entries.front().id);
+    j.entries.pop_front();
+    ++j.first_seq;
+  }
+}
+
+void recovery_store::record(unsigned loop, std::shared_ptr<const broadcast_spec> spec,
+                            std::shared_ptr<const broadcast_packet> packet, uint64_t id,
+                            uint64_t emitted_ms) {
+  if (loop >= journals_.size()) return;
+  journal& j = *journals_[loop];
+  std::lock_guard lock(j.mu);
+  // Trimming by the event's own age keeps it a pure function of the entry: every loop drops
+  // the same events, whenever it gets to them.
+  trim(j, emitted_ms);
+  j.seq_of.emplace(id, j.first_seq + j.entries.size());
+  j.entries.push_back(entry{id, emitted_ms, std::move(spec), std::move(packet)});
 }
 
 void recovery_store::persist(persisted_session s, uint64_t now_ms) {
-  std::lock_guard lock(mu_);
-  expire(now_ms);
+  std::lock_guard lock(sessions_mu_);
+  std::erase_if(sessions_,
+                [&](const auto& kv) { return kv.second.disconnected_ms + max_ms_ < now_ms; });
   s.disconnected_ms = now_ms;
   std::string pid = s.pid;
   sessions_[pid] = std::move(s);
 }
 
+bool recovery_store::meant_for(const entry& e, const persisted_session& s) {
+  const broadcast_spec& spec = *e.spec;
+  const bool same_namespace = spec.parent != nullptr ? spec.parent == s.parent : spec.nsp == s.nsp;
+  if (!same_namespace) return false;
+  if (!spec.rooms.empty() && !in_any(spec.rooms, s.rooms)) return false;
+  if (in_any(spec.except, s.rooms)) return false;
+  // A local broadcast reached only its own loop's sockets.
+  return !spec.local || spec.origin_loop == s.loop;
+}
+
 std::optional<restored_session> recovery_store::restore(const std::string& pid,
-                                                        const std::string& offset,
+                                                        const std::string& offset, unsigned loop,
                                                         uint64_t now_ms) {
-  std::lock_guard lock(mu_);
-  expire(now_ms);
-  auto it = sessions_.find(pid);
-  if (it == sessions_.end()) return std::nullopt;
-  restored_session out{std::move(it->second), {}};
-  sessions_.erase(it);
+  restored_session out;
+  {
+    std::lock_guard lock(sessions_mu_);
+    auto it = sessions_.find(pid);
+    if (it == sessions_.end()) return std::nullopt;
+    const bool expired = it->second.disconnected_ms + max_ms_ < now_ms;
+    out.session = std::move(it->second);
+    sessions_.erase(it);
+    if (expired) return std::nullopt;
+  }
   const std::optional<uint64_t> last = parse_offset(offset);
-  if (!last) return std::nullopt;
-  // The client's last offset must still be buffered, or packets after it may be gone.
-  auto pos = std::find_if(packets_.begin(), packets_.end(),
-                          [&](const stored_packet& p) { return p.offset == *last; });
-  if (pos == packets_.end()) return std::nullopt;
-  const std::vector<std::string>& rooms = out.session.rooms;
-  for (++pos; pos != packets_.end(); ++pos) {
-    const bool same_namespace = pos->parent != nullptr ? pos->parent == out.session.parent
-                                                       : pos->nsp == out.session.nsp;
-    if (!same_namespace) continue;
-    if (!pos->rooms.empty() && !in_any(pos->rooms, rooms)) continue;
-    if (in_any(pos->except, rooms)) continue;
-    out.missed.push_back(pos->data);
+  if (!last || loop >= journals_.size() || out.session.loop >= journals_.size()) {
+    return std::nullopt;
+  }
+  journal& old_loop = *journals_[out.session.loop];
+  journal& here = *journals_[loop];
+  std::unique_lock<std::mutex> lock_old(old_loop.mu, std::defer_lock);
+  std::unique_lock<std::mutex> lock_here(here.mu, std::defer_lock);
+  if (&old_loop == &here) {
+    lock_here.lock();
+  } else {
+    std::lock(lock_old, lock_here);
+  }
+  // The client's last id must still be in its old loop's journal, or what followed may be gone.
+  auto last_at = old_loop.seq_of.find(*last);
+  if (last_at == old_loop.seq_of.end()) return std::nullopt;
+  const uint64_t last_seq = last_at->second;
+  auto received = [&](const entry& e) {
+    auto at = old_loop.seq_of.find(e.id);
+    if (at != old_loop.seq_of.end()) return at->second <= last_seq;
+    // Not in the old journal: trimmed there (long delivered), or not delivered there yet.
+    return e.emitted_ms <= old_loop.trimmed_ms;
+  };
+  for (const entry& e : here.entries) {
+    if (meant_for(e, out.session) && !received(e)) out.missed.push_back(e.packet->raw.data.value());
   }
   return out;
 }

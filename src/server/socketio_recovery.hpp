@@ -1,15 +1,25 @@
 #pragma once
-// Connection state recovery (Socket.IO 4.6+, "connectionStateRecovery"): every event packet
-// that can be replayed gets an offset, appended as its last argument (the client remembers the
-// last one it saw); a socket that ends for a recoverable reason leaves its session (id, private
-// id, rooms, data) here; a client reconnecting within max_disconnection_ms with {pid, offset}
-// gets its session back and, in order, every stored packet after that offset meant for it.
+// Connection state recovery (Socket.IO 4.6+, "connectionStateRecovery"). Every replayable event
+// gets an id, appended as its last argument (the client keeps the last one it saw). A socket
+// that ends for a recoverable reason leaves its session (id, private id, rooms, data, loop)
+// here; a client back within max_disconnection_ms with {pid, offset} gets it back and, in
+// order, every event meant for it that it had not received.
 //
-// Shared by all loops: a client may reconnect on any of them, and offsets must be ordered the
-// same for everyone. One mutex, taken once per stored packet (not per recipient) and per
-// connect/disconnect; only when recovery is enabled.
+// "Had not received" with several loops: each loop delivers broadcasts in the order they reach
+// it, which is not the order their ids were given in (a loop delivers its own publisher's
+// events at once and another loop's a moment later). So each loop keeps a journal of what it
+// delivered, in its own order, and ids are never compared. The client received exactly the
+// entries of its old loop's journal up to its last id. The loop it comes back to replays each
+// entry of its own journal meant for it that is not among those; what that loop has not
+// delivered yet reaches the socket live. Nothing is lost or sent twice, wherever it reconnects.
+//
+// Threading: stamp() from any thread; record() on the loop it names; restore() on the loop the
+// client came back to. Each journal has its own mutex (its loop writes, a restoring loop reads);
+// the sessions share one, taken per connect and disconnect.
+#include <atomic>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -20,6 +30,9 @@
 
 namespace relay::socketio::detail {
 
+struct broadcast_spec;
+struct broadcast_packet;
+
 struct persisted_session {
   std::string sid;
   std::string pid;
@@ -28,46 +41,54 @@ struct persisted_session {
   const void* parent = nullptr;
   std::vector<std::string> rooms;
   json::value data;
+  unsigned loop = 0;  // whose journal holds what the client received
   uint64_t disconnected_ms = 0;
 };
 
 struct restored_session {
   persisted_session session;
-  std::vector<json::value> missed;  // event data arrays, offsets included, in order
+  std::vector<json::value> missed;  // event data arrays, ids included, in order
 };
 
 class recovery_store {
  public:
-  explicit recovery_store(uint64_t max_disconnection_ms) : max_ms_(max_disconnection_ms) {}
+  recovery_store(uint64_t max_disconnection_ms, unsigned loops);
 
-  // Assigns the next offset, appends it to `data` (an array) and keeps the packet for replay.
-  // `parent` set: a broadcast to every child namespace of that dynamic parent (nsp is only
-  // its label); it is replayed to sessions of any of its children.
-  void store(const std::string& nsp, std::vector<std::string> rooms,
-             std::vector<std::string> except, json::value& data, uint64_t now_ms,
-             const void* parent = nullptr);
+  // Gives a replayable event its id: appended to `data` (an array) as the offset string.
+  // Returns the id.
+  uint64_t stamp(json::value& data);
+  // On loop `loop`, as it delivers a stamped event (spec: its recipients; packet: the stamped
+  // data; emitted_ms: when it was stamped).
+  void record(unsigned loop, std::shared_ptr<const broadcast_spec> spec,
+              std::shared_ptr<const broadcast_packet> packet, uint64_t id, uint64_t emitted_ms);
   void persist(persisted_session s, uint64_t now_ms);
-  // The session of `pid` with what it missed after `offset`; nullopt if unknown, expired, or
-  // the offset is no longer (or never was) in the buffer. Either way the session is consumed.
+  // On loop `loop`: the session of `pid` with what it missed after `offset`; nullopt if unknown,
+  // expired, or the offset is no longer (or never was) in its old loop's journal. Either way
+  // the session is consumed.
   std::optional<restored_session> restore(const std::string& pid, const std::string& offset,
-                                          uint64_t now_ms);
+                                          unsigned loop, uint64_t now_ms);
 
  private:
-  struct stored_packet {
-    uint64_t offset;
-    uint64_t at_ms;
-    std::string nsp;
-    const void* parent;  // see store()
-    std::vector<std::string> rooms;
-    std::vector<std::string> except;
-    json::value data;
+  struct entry {
+    uint64_t id;
+    uint64_t emitted_ms;
+    std::shared_ptr<const broadcast_spec> spec;
+    std::shared_ptr<const broadcast_packet> packet;
   };
-  void expire(uint64_t now_ms);
+  struct journal {
+    std::mutex mu;
+    std::deque<entry> entries;
+    uint64_t first_seq = 0;                         // the front entry's position
+    std::unordered_map<uint64_t, uint64_t> seq_of;  // id -> position
+    uint64_t trimmed_ms = 0;                        // newest emitted_ms trimmed so far
+  };
+  static bool meant_for(const entry& e, const persisted_session& s);
+  void trim(journal& j, uint64_t now_ms);
 
   const uint64_t max_ms_;
-  std::mutex mu_;
-  uint64_t next_offset_ = 1;
-  std::deque<stored_packet> packets_;
+  std::atomic<uint64_t> next_id_{1};
+  std::vector<std::unique_ptr<journal>> journals_;  // by loop index
+  std::mutex sessions_mu_;
   std::unordered_map<std::string, persisted_session> sessions_;  // by pid
 };
 

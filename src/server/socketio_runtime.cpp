@@ -80,8 +80,7 @@ void loop_runtime::broadcast_ack_count(const std::shared_ptr<broadcast_ack_state
   }
 }
 
-void loop_runtime::broadcast_ack_reply(const std::shared_ptr<broadcast_ack_state>& st,
-                                       args reply) {
+void loop_runtime::broadcast_ack_reply(const std::shared_ptr<broadcast_ack_state>& st, args reply) {
   if (st->finished) return;
   st->responses.push_back(std::move(reply));
   if (st->loops_pending == 0 && st->responses.size() >= st->expected) {
@@ -209,9 +208,10 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   connected = false;
   // Node's RECOVERABLE_DISCONNECT_REASONS: the client did not mean to leave.
   static constexpr std::string_view kRecoverable[] = {
-      "transport error", "transport close", "forced close", "ping timeout",
-      "server shutting down", "forced server close"};
-  if (recovery_store* store = runtime.server().recovery(); store && was_connected &&
+      "transport error", "transport close",      "forced close",
+      "ping timeout",    "server shutting down", "forced server close"};
+  if (recovery_store* store = runtime.server().recovery();
+      store && was_connected &&
       std::find(std::begin(kRecoverable), std::end(kRecoverable), reason) !=
           std::end(kRecoverable)) {
     persisted_session ps;
@@ -221,6 +221,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     if (config.matches) ps.parent = &config;  // a dynamic parent's child
     ps.rooms = all_rooms();
     ps.data = data_copy();
+    ps.loop = runtime.index();
     store->persist(std::move(ps), runtime.loop().now_ms());
   }
   leave_all();
@@ -448,8 +449,7 @@ void loop_runtime::add_member(const std::string& nsp, const std::string& room, s
   }
 }
 
-void loop_runtime::remove_member(const std::string& nsp, const std::string& room,
-                                 socket_state* s) {
+void loop_runtime::remove_member(const std::string& nsp, const std::string& room, socket_state* s) {
   if (room.empty()) {
     auto it = members_.find(nsp);
     if (it != members_.end()) it->second.erase(s);
@@ -574,7 +574,14 @@ class broadcast_sender {
 
 }  // namespace
 
-void loop_runtime::deliver(const broadcast_spec& spec, const shared_packet& p) {
+void loop_runtime::deliver(const std::shared_ptr<const broadcast_spec>& spec_ptr,
+                           const shared_packet& p) {
+  const broadcast_spec& spec = *spec_ptr;
+  if (p->recovery_id != 0) {
+    if (recovery_store* store = server_.recovery()) {
+      store->record(index_, spec_ptr, p, p->recovery_id, p->emitted_ms);
+    }
+  }
   broadcast_sender sender(p);
   uint64_t reached = 0;
   for_each_target(spec, [&](socket_state& s) { reached += sender.send(spec, s) ? 1 : 0; });
@@ -719,9 +726,9 @@ bool loop_runtime::admit_event(client_state& c, socket_state& s, const packet& p
                                       "); events over it are dropped"
                                 : "rate limit: at most " + std::to_string(int64_t(l.bytes_per_s)) +
                                       " bytes/s; events over it are dropped";
-    const json::value* name =
-        p.data && p.data->is_array() && !p.data->as_array().empty() ? &p.data->as_array()[0]
-                                                                    : nullptr;
+    const json::value* name = p.data && p.data->is_array() && !p.data->as_array().empty()
+                                  ? &p.data->as_array()[0]
+                                  : nullptr;
     s.send_event("relay:error",
                  {json::object{{"code", "rate_limited"},
                                {"event", name != nullptr ? *name : json::value()},
@@ -751,13 +758,13 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     const value* pid = p.data->find("pid");
     const value* offset = p.data->find("offset");
     if (pid != nullptr && pid->is_string() && offset != nullptr && offset->is_string()) {
-      restored = store->restore(pid->as_string(), offset->as_string(), loop_.now_ms());
+      restored = store->restore(pid->as_string(), offset->as_string(), index_, loop_.now_ms());
       if (restored && restored->session.nsp != p.nsp) restored.reset();
     }
   }
-  auto s = std::make_shared<socket_state>(
-      *this, c, *cfg, intern_namespace(p.nsp),
-      restored ? restored->session.sid : engineio::generate_sid());
+  auto s =
+      std::make_shared<socket_state>(*this, c, *cfg, intern_namespace(p.nsp),
+                                     restored ? restored->session.sid : engineio::generate_sid());
   if (store != nullptr) {
     s->rare().recovery = std::make_unique<socket_state::recovery_state>();
     s->recovery()->pid = restored ? restored->session.pid : engineio::generate_sid();

@@ -16,10 +16,10 @@
 #include "core/event_loop.hpp"
 #include "core/flat_ptr_set.hpp"
 #include "core/timer_wheel.hpp"
-#include "proto/engineio/engine.hpp"
-#include "proto/socketio/decoder.hpp"
 #include "metrics/counter.hpp"
 #include "metrics/gauge.hpp"
+#include "proto/engineio/engine.hpp"
+#include "proto/socketio/decoder.hpp"
 #include "proto/socketio/encoder.hpp"
 #include "relay/socketio.hpp"
 
@@ -85,8 +85,8 @@ struct broadcast_spec {
   server_impl* server = nullptr;
   std::string nsp;
   const namespace_config* parent = nullptr;  // set: every child namespace of this parent
-  std::vector<std::string> rooms;   // empty: the whole namespace
-  std::vector<std::string> except;  // rooms left out
+  std::vector<std::string> rooms;            // empty: the whole namespace
+  std::vector<std::string> except;           // rooms left out
   bool is_volatile = false;
   bool compress = true;
   bool local = false;
@@ -100,6 +100,8 @@ struct broadcast_spec {
 struct broadcast_packet {
   packet raw;
   encoded_packet encoded;
+  uint64_t recovery_id = 0;  // connection state recovery's id (in raw's data), 0: none
+  uint64_t emitted_ms = 0;   // when it got that id
 };
 using shared_packet = std::shared_ptr<const broadcast_packet>;
 
@@ -115,7 +117,7 @@ struct pending_ack : core::timer {
 // it; other loops post to it.
 struct broadcast_ack_state : core::timer {
   broadcast_ack_state(loop_runtime& home, broadcast_ack_callback cb, size_t loops);
-  loop_runtime& home;        // dereferenced on the home loop only
+  loop_runtime& home;           // dereferenced on the home loop only
   core::event_loop& home_loop;  // where replies are posted from the other loops
   broadcast_ack_callback cb;
   size_t loops_pending;
@@ -285,13 +287,13 @@ class loop_runtime final : public engineio::engine_handler {
   server_impl& server() { return server_; }
 
   // Delivery of a broadcast on this loop.
-  void deliver(const broadcast_spec& spec, const shared_packet& p);
+  void deliver(const std::shared_ptr<const broadcast_spec>& spec, const shared_packet& p);
   // The same, each recipient asked for an ack that goes to `acks` (on its home loop).
   void deliver_with_ack(const broadcast_spec& spec, const shared_packet& p,
                         const std::shared_ptr<broadcast_ack_state>& acks);
   // Starts collecting a broadcast's acks here (this loop is the home), for timeout_ms at most.
-  std::shared_ptr<broadcast_ack_state> open_broadcast_ack(broadcast_ack_callback cb,
-                                                          size_t loops, uint32_t timeout_ms);
+  std::shared_ptr<broadcast_ack_state> open_broadcast_ack(broadcast_ack_callback cb, size_t loops,
+                                                          uint32_t timeout_ms);
   // Applies an action to every matching socket of this loop.
   void for_each_target(const broadcast_spec& spec,
                        const std::function<void(socket_state&)>& action);

@@ -11,9 +11,6 @@ namespace detail {
 
 server_impl::server_impl(server_options options) : options_(std::move(options)) {
   namespace_named("/");
-  if (options_.recovery.enabled) {
-    recovery_ = std::make_unique<recovery_store>(options_.recovery.max_disconnection_ms);
-  }
 }
 
 server_impl::~server_impl() { stop(); }
@@ -32,8 +29,7 @@ namespace_config* server_impl::find_namespace(const std::string& name) {
   return nullptr;
 }
 
-namespace_config* server_impl::resolve_namespace(const std::string& name,
-                                                 const json::value& auth) {
+namespace_config* server_impl::resolve_namespace(const std::string& name, const json::value& auth) {
   if (namespace_config* c = find_namespace(name)) return c;
   for (namespace_config& c : namespaces_) {
     if (c.matches && c.matches(name, auth)) return &c;
@@ -44,9 +40,8 @@ namespace_config* server_impl::resolve_namespace(const std::string& name,
 namespace_config& server_impl::add_dynamic(
     std::function<bool(std::string_view name, const json::value& auth)> matches) {
   if (server_) throw std::logic_error("socketio::server: namespaces are created before start()");
-  namespaces_.push_back(
-      namespace_config{"(dynamic " + std::to_string(namespaces_.size()) + ")", {}, {},
-                       std::move(matches)});
+  namespaces_.push_back(namespace_config{
+      "(dynamic " + std::to_string(namespaces_.size()) + ")", {}, {}, std::move(matches)});
   return namespaces_.back();
 }
 
@@ -113,7 +108,13 @@ void server_impl::start_with(relay::server::server_config cfg) {
   auto outer_setup = std::move(cfg.on_loop_setup);
   cfg.on_loop_setup = [this, outer_setup](relay::server::loop_setup& setup) {
     if (outer_setup) outer_setup(setup);
-    if (loops_.empty()) loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
+    if (loops_.empty()) {
+      loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
+      if (options_.recovery.enabled) {
+        recovery_ = std::make_unique<recovery_store>(options_.recovery.max_disconnection_ms,
+                                                     static_cast<unsigned>(loops_.size()));
+      }
+    }
     if (runtimes_.size() <= setup.index) runtimes_.resize(setup.index + 1);
     auto rt = std::make_unique<loop_runtime>(*this, setup.index, setup.loop);
     rt->attach_engine(std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
@@ -124,8 +125,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
       auto ep = std::make_unique<raw_endpoint>(handlers);
       ep->engine = std::make_unique<engineio::engine>(setup.loop, setup.index, engine_options_,
                                                       setup.handshake, *ep);
-      ep->engine->set_migrator(setup.move_to_loop,
-                               static_cast<unsigned>(setup.all_loops.size()));
+      ep->engine->set_migrator(setup.move_to_loop, static_cast<unsigned>(setup.all_loops.size()));
       setup.router.add(path, ep->engine->handler());
       rt->raw_endpoints().push_back(std::move(ep));
     }
@@ -134,7 +134,8 @@ void server_impl::start_with(relay::server::server_config cfg) {
   auto outer_shutdown = std::move(cfg.on_loop_shutdown);
   cfg.on_loop_shutdown = [this, outer_shutdown](unsigned index) {
     runtimes_[index]->engine().close_all("server shutting down");
-    for (auto& ep : runtimes_[index]->raw_endpoints()) ep->engine->close_all("server shutting down");
+    for (auto& ep : runtimes_[index]->raw_endpoints())
+      ep->engine->close_all("server shutting down");
     if (outer_shutdown) outer_shutdown(index);
   };
   auto outer_exit = std::move(cfg.on_loop_exit);
@@ -260,14 +261,20 @@ void socket::emit(std::string_view event, args a) {
   // "connect", "disconnect", ...: socket.io clients drop a connection that sends them.
   if (st_->client == nullptr || is_reserved_event(event)) return;
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
-    // Kept for replay, as a broadcast to the socket's own room (what Node does); the store
-    // appends the offset the client will echo back, so this packet is built whole.
-    packet p;
-    p.type = packet_type::event;
-    p.nsp = st_->nsp;
-    p.data = event_data(event, std::move(a));
-    store->store(st_->nsp, {st_->id.str()}, {}, *p.data, wall_ms());
-    st_->send(p, compress);
+    // Kept for replay, as a broadcast to the socket's own room (what Node does), in this loop's
+    // journal; the store appends the offset the client will echo back.
+    auto spec = std::make_shared<detail::broadcast_spec>();
+    spec->server = &st_->runtime.server();
+    spec->nsp = st_->nsp;
+    spec->rooms.push_back(st_->id.str());
+    auto p = std::make_shared<detail::broadcast_packet>();
+    p->raw.type = packet_type::event;
+    p->raw.nsp = st_->nsp;
+    p->raw.data = event_data(event, std::move(a));
+    p->recovery_id = store->stamp(*p->raw.data);
+    p->emitted_ms = wall_ms();
+    store->record(st_->runtime.index(), std::move(spec), p, p->recovery_id, p->emitted_ms);
+    st_->send(p->raw, compress);
     return;
   }
   st_->send_event(event, a, compress);
@@ -383,8 +390,13 @@ broadcast broadcast::timeout(uint32_t ms) const {
 namespace {
 // A broadcast's packet, encoded once and shared by every loop and every recipient. A dynamic
 // parent's label is no namespace name: its children each get their own encoding, on delivery.
-detail::shared_packet encode_once(packet p, const detail::broadcast_spec& spec) {
+detail::shared_packet encode_once(packet p, const detail::broadcast_spec& spec,
+                                  uint64_t recovery_id = 0) {
   auto shared = std::make_shared<detail::broadcast_packet>();
+  if (recovery_id != 0) {
+    shared->recovery_id = recovery_id;
+    shared->emitted_ms = wall_ms();
+  }
   if (spec.parent == nullptr) shared->encoded = encode(p);
   shared->raw = std::move(p);
   return shared;
@@ -397,12 +409,13 @@ void broadcast::emit(std::string_view event, args a) const {
   p.type = packet_type::event;
   p.nsp = spec_->nsp;
   p.data = event_data(event, std::move(a));
+  uint64_t recovery_id = 0;
   if (detail::recovery_store* store = spec_->server->recovery(); store && !spec_->is_volatile) {
-    store->store(spec_->nsp, spec_->rooms, spec_->except, *p.data, wall_ms(), spec_->parent);
+    recovery_id = store->stamp(*p.data);  // each loop journals it as it delivers it
   }
   auto spec = spec_;
-  spec_->server->dispatch(spec_, [spec, shared = encode_once(std::move(p), *spec_)](
-                                     detail::loop_runtime& rt) { rt.deliver(*spec, shared); });
+  spec_->server->dispatch(spec_, [spec, shared = encode_once(std::move(p), *spec_, recovery_id)](
+                                     detail::loop_runtime& rt) { rt.deliver(spec, shared); });
 }
 
 void broadcast::emit_with_ack(std::string_view event, args a, broadcast_ack_callback cb) const {
@@ -421,15 +434,16 @@ void broadcast::emit_with_ack(std::string_view event, args a, broadcast_ack_call
   p.nsp = spec_->nsp;
   p.id = server->next_ack_id();
   p.data = event_data(event, std::move(a));
-  const uint32_t timeout = spec_->timeout_ms != 0
-                               ? spec_->timeout_ms
-                               : server->options().ping_interval_ms +
-                                     server->options().ping_timeout_ms;
-  auto acks = home->open_broadcast_ack(std::move(cb), spec_->local ? 1 : server->loop_count(),
-                                       timeout);
+  const uint32_t timeout = spec_->timeout_ms != 0 ? spec_->timeout_ms
+                                                  : server->options().ping_interval_ms +
+                                                        server->options().ping_timeout_ms;
+  auto acks =
+      home->open_broadcast_ack(std::move(cb), spec_->local ? 1 : server->loop_count(), timeout);
   auto spec = spec_;
-  server->dispatch(spec_, [spec, acks, shared = encode_once(std::move(p), *spec_)](
-                              detail::loop_runtime& rt) { rt.deliver_with_ack(*spec, shared, acks); });
+  server->dispatch(
+      spec_, [spec, acks, shared = encode_once(std::move(p), *spec_)](detail::loop_runtime& rt) {
+        rt.deliver_with_ack(*spec, shared, acks);
+      });
 }
 
 void broadcast::fetch_sockets(fetch_callback cb) const {
@@ -531,7 +545,8 @@ void namespace_ref::sockets_join(std::string room) const { all().sockets_join(st
 void namespace_ref::sockets_leave(std::string room) const { all().sockets_leave(std::move(room)); }
 void namespace_ref::disconnect_sockets(bool close) const { all().disconnect_sockets(close); }
 
-void namespace_ref::server_side_emit(std::string_view event, args, broadcast_ack_callback cb) const {
+void namespace_ref::server_side_emit(std::string_view event, args,
+                                     broadcast_ack_callback cb) const {
   if (is_reserved_event(event) || !cb) return;
   // No other node to reach (see the header): the answer is "every one of none replied", given
   // later on the caller's loop (loop 0 from outside), like any other ack.
@@ -546,8 +561,7 @@ server::server(server_options options)
 
 server::~server() = default;
 
-namespace_ref server::of(
-    std::function<bool(std::string_view name, const value& auth)> matches) {
+namespace_ref server::of(std::function<bool(std::string_view name, const value& auth)> matches) {
   return namespace_ref(impl_.get(), &impl_->add_dynamic(std::move(matches)));
 }
 

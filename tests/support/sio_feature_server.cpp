@@ -58,10 +58,19 @@ void install_main(namespace_ref nsp) {
       b.emit("relayed", {a[2]});
       if (reply) reply({});
     });
+    // ("burst", room, tag, count): `count` "relayed" {tag, n} broadcasts to the room at once.
+    s.on("burst", [nsp](socket&, args& a, ack reply) {
+      const std::string room = string_arg(a, 0);
+      const value tag = a.size() > 1 ? a[1] : value();
+      const int64_t n = a.size() > 2 && a[2].is_int() ? a[2].as_int() : 0;
+      for (int64_t i = 1; i <= n; ++i)
+        nsp.to(room).emit("relayed", {object{{"tag", tag}, {"n", i}}});
+      if (reply) reply({});
+    });
     // Asks the client a question and reports what came back (or the timeout).
     s.on("ask", [](socket& s, args& a, ack) {
-      const uint32_t timeout = a.size() > 1 && a[1].is_int() ? static_cast<uint32_t>(a[1].as_int())
-                                                              : 2000;
+      const uint32_t timeout =
+          a.size() > 1 && a[1].is_int() ? static_cast<uint32_t>(a[1].as_int()) : 2000;
       s.emit_with_ack(
           "question", {a.empty() ? value() : a[0]},
           [](socket& self, std::optional<std::string> err, args reply) {
@@ -134,14 +143,15 @@ void install_main(namespace_ref nsp) {
     s.on("ask-room", [nsp](socket&, args& a, ack reply) {
       relay::socketio::broadcast b = nsp.to(string_arg(a, 0));
       if (a.size() > 1 && a[1].is_int()) b = b.timeout(static_cast<uint32_t>(a[1].as_int()));
-      b.emit_with_ack("question", {a.size() > 2 ? a[2] : value()},
-                      [reply](std::optional<std::string> err, std::vector<args> responses) {
-                        array all;
-                        // Node's shape: each client's first reply argument.
-                        for (args& r : responses) all.push_back(r.empty() ? value() : r[0]);
-                        if (reply) reply({object{{"err", err ? value(*err) : value()},
-                                                 {"responses", std::move(all)}}});
-                      });
+      b.emit_with_ack(
+          "question", {a.size() > 2 ? a[2] : value()},
+          [reply](std::optional<std::string> err, std::vector<args> responses) {
+            array all;
+            // Node's shape: each client's first reply argument.
+            for (args& r : responses) all.push_back(r.empty() ? value() : r[0]);
+            if (reply)
+              reply({object{{"err", err ? value(*err) : value()}, {"responses", std::move(all)}}});
+          });
     });
     s.on("set-data", [](socket& s, args& a, ack reply) {
       s.data() = a.empty() ? value() : a[0];
@@ -149,29 +159,30 @@ void install_main(namespace_ref nsp) {
     });
     // ("fetch", room): fetchSockets over the room, as [{id, rooms, data, auth}].
     s.on("fetch", [nsp](socket&, args& a, ack reply) {
-      nsp.to(string_arg(a, 0)).fetch_sockets([reply](std::vector<relay::socketio::socket_info> all) {
-        array out;
-        for (auto& info : all) {
-          out.emplace_back(object{{"id", info.id},
-                                  {"nsp", info.nsp},
-                                  {"rooms", array(info.rooms.begin(), info.rooms.end())},
-                                  {"data", std::move(info.data)},
-                                  {"auth", info.handshake.auth()}});
-        }
-        if (reply) reply({std::move(out)});
-      });
+      nsp.to(string_arg(a, 0))
+          .fetch_sockets([reply](std::vector<relay::socketio::socket_info> all) {
+            array out;
+            for (auto& info : all) {
+              out.emplace_back(object{{"id", info.id},
+                                      {"nsp", info.nsp},
+                                      {"rooms", array(info.rooms.begin(), info.rooms.end())},
+                                      {"data", std::move(info.data)},
+                                      {"auth", info.handshake.auth()}});
+            }
+            if (reply) reply({std::move(out)});
+          });
     });
     s.on("server-side-emit", [nsp](socket&, args&, ack reply) {
-      nsp.server_side_emit("ping", {}, [reply](std::optional<std::string> err, std::vector<args> r) {
-        if (reply) {
-          reply({object{{"err", err ? value(*err) : value()},
-                        {"replies", static_cast<int64_t>(r.size())}}});
-        }
-      });
+      nsp.server_side_emit("ping", {},
+                           [reply](std::optional<std::string> err, std::vector<args> r) {
+                             if (reply) {
+                               reply({object{{"err", err ? value(*err) : value()},
+                                             {"replies", static_cast<int64_t>(r.size())}}});
+                             }
+                           });
     });
-    s.on("disconnect-room", [nsp](socket&, args& a, ack) {
-      nsp.to(string_arg(a, 0)).disconnect_sockets();
-    });
+    s.on("disconnect-room",
+         [nsp](socket&, args& a, ack) { nsp.to(string_arg(a, 0)).disconnect_sockets(); });
     s.on_disconnect([nsp](socket& s, std::string_view reason) {
       nsp.to("observers").emit("gone", {object{{"id", s.id()}, {"reason", std::string(reason)}}});
     });
