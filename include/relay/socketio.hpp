@@ -19,8 +19,8 @@
 // use that socket and any broadcast (`s.to(room).emit(...)`, `nsp.emit(...)`) freely; other
 // sockets you must not touch directly (they may live on another loop): reach them through
 // rooms. A `socket&` given to a handler is valid for that call only: do not keep it (keep its
-// id, or a room). Configuration (`of`, `use`, `on_connection`) happens before start(). From any other
-// thread, only the broadcast operations of `server` and `namespace_ref` are allowed; they are
+// id, or a room). Configuration (`of`, `use`, `on_connection`) happens before start(). From any
+// other thread, only the broadcast operations of `server` and `namespace_ref` are allowed; they are
 // posted to every loop.
 #include <cstdint>
 #include <functional>
@@ -272,11 +272,40 @@ struct engine_handlers {
   std::function<void(engine_session&, std::span<const uint8_t> data)> on_binary;
 };
 
+// A disconnected session kept for connection state recovery, in a form that can outlive the
+// process: server::saved_sessions() after stop(), server::load_sessions() before start().
+struct saved_session {
+  std::string sid;
+  std::string pid;
+  std::string nsp;
+  std::vector<std::string> rooms;
+  value data;
+  std::string last_offset;  // of the last event sent to it: the client comes back with it
+  int64_t disconnected_unix_ms = 0;
+};
+
+// An event a session of an earlier process missed (recovery_options::replay_saved): `data` is
+// [event, args...]; it is replayed only if the socket is still in `room` once its middlewares
+// have run (empty: always).
+struct missed_event {
+  std::string room;
+  value data;
+};
+
 // Connection state recovery (Node's connectionStateRecovery): off by default.
 struct recovery_options {
   bool enabled = false;
   uint32_t max_disconnection_ms = 2 * 60 * 1000;
   bool skip_middlewares = true;  // a recovered socket does not run the middlewares again
+  // On the socket's loop, just before its session is kept: where the application notes, in
+  // socket.data(), what it needs to replay the session from its own store (see replay_saved).
+  std::function<void(socket&)> on_persist;
+  // A client comes back to a session given to load_sessions(), with that session's
+  // last_offset: the events it missed since, in order, or nullopt when they cannot be known
+  // (the client then starts afresh). Unset: such sessions are never recovered. Runs on the loop
+  // the client came back to, before its middlewares: what that loop delivers later reaches the
+  // socket live.
+  std::function<std::optional<std::vector<missed_event>>(const saved_session&)> replay_saved;
 };
 
 struct server_options {
@@ -297,9 +326,9 @@ struct server_options {
   // upgrades included, which CORS does not cover); requests without Origin pass.
   std::vector<std::string> allowed_origins;
   bool cors_credentials = false;
-  std::string cookie;  // "io" to set the sid cookie; empty = none
+  std::string cookie;                // "io" to set the sid cookie; empty = none
   bool per_message_deflate = false;  // WebSocket compression (off, as in Node's engine.io)
-  size_t deflate_threshold = 1024;    // smaller messages are never compressed (Node: 1024)
+  size_t deflate_threshold = 1024;   // smaller messages are never compressed (Node: 1024)
   // Long-polling responses of at least http_compression_threshold bytes go out gzip/deflate
   // compressed when the client accepts it (Node's httpCompression, on by default).
   bool http_compression = true;
@@ -339,6 +368,12 @@ class server {
   unsigned threads() const noexcept;  // event loops running (after start())
   // Disconnects every client and stops the loops (blocks until they have exited).
   void stop();
+
+  // Connection state recovery across a restart: the sessions kept for recovery (after stop(),
+  // those of the clients it disconnected too), and, before start(), an earlier process's, each
+  // recoverable until max_disconnection_ms after it was disconnected.
+  std::vector<saved_session> saved_sessions() const;
+  void load_sessions(std::vector<saved_session> sessions);
 
   // Broadcasts to the main namespace.
   broadcast to(std::string room) { return of("/").to(std::move(room)); }

@@ -75,7 +75,7 @@ class event_loop {
   // Loop thread only.
   timer_wheel& timers() noexcept { return timers_; }
   uint64_t now_ms() const noexcept { return now_ms_; }  // cached at the start of the iteration
-  void request_flush(flushable* f);       // f->flush() at the end of this iteration, once
+  void request_flush(flushable* f);          // f->flush() at the end of this iteration, once
   void defer_delete(deferred_deletable* d);  // deleted after this iteration
   // Called at the end of every iteration (before socket flushes), e.g. to post batched
   // broadcasts to other loops.
@@ -83,6 +83,8 @@ class event_loop {
 
   // The loop whose thread is the caller, or null.
   static event_loop* current() noexcept;
+  // The clock of now_ms(), read afresh (any thread).
+  static uint64_t monotonic_ms() noexcept;
   // Per-loop scratch receive buffer for read(): sockets parse in place from it.
   uint8_t* recv_buffer() noexcept { return recv_buffer_.get(); }
   static constexpr size_t kRecvBufferSize = 512 * 1024;
@@ -91,7 +93,6 @@ class event_loop {
   void run_posted();
   void end_iteration();
   void delete_deferred();
-  static uint64_t monotonic_ms() noexcept;
 
   int epoll_fd_ = -1;
   int wake_fd_ = -1;

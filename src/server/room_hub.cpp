@@ -1,5 +1,6 @@
 #include "server/room_hub.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -63,7 +64,8 @@ json::value member_payload(std::string_view room, const store::history_entry& en
                       {"offset", static_cast<int64_t>(entry.offset)}};
 }
 
-room_hub::room_hub(std::unique_ptr<store::history_store> history) : history_(std::move(history)) {}
+room_hub::room_hub(std::unique_ptr<store::history_store> history)
+    : history_(std::move(history)), started_ms_(wall_clock_ms()) {}
 
 std::string room_hub::member_room(std::string_view room) {
   std::string r = "r:";
@@ -95,8 +97,89 @@ void room_hub::disconnect_user(std::string_view user) {
 void room_hub::add_namespace(socketio::namespace_ref nsp) { namespaces_.push_back(nsp); }
 
 void room_hub::attach(loop_setup& setup) {
-  if (loops_.size() < setup.all_loops.size())
+  if (loops_.size() < setup.all_loops.size()) {
     loops_.assign(setup.all_loops.begin(), setup.all_loops.end());
+    delivered_.clear();
+    for (size_t i = 0; tracking_ && i < loops_.size(); ++i) {
+      delivered_.push_back(std::make_unique<std::unordered_map<std::string, uint64_t>>());
+    }
+  }
+}
+
+size_t room_hub::loop_index() const {
+  const core::event_loop* here = core::event_loop::current();
+  return static_cast<size_t>(std::find(loops_.begin(), loops_.end(), here) - loops_.begin());
+}
+
+void room_hub::note_delivered(size_t loop, const std::string& room, uint64_t offset) {
+  uint64_t& last = (*delivered_[loop])[room];
+  last = std::max(last, offset);
+}
+
+namespace {
+constexpr std::string_view kResumeKey = "relay.resume";
+constexpr std::string_view kMemberPrefix = "r:";
+}  // namespace
+
+void room_hub::note_resume_points(socketio::socket& s) {
+  const size_t loop = loop_index();
+  if (!tracking_ || loop >= delivered_.size()) return;
+  json::object points;
+  for (const std::string& r : s.rooms()) {
+    if (!r.starts_with(kMemberPrefix)) continue;
+    const std::string room = r.substr(kMemberPrefix.size());
+    const int64_t now = wall_clock_ms();
+    const store::stream_position top = history_->stream_top(room, now);
+    // Nothing delivered here since the start: it was sent nothing of this process's; an
+    // earlier one's it had (or was replayed) up to the top as this process found it.
+    auto it = delivered_[loop]->find(room);
+    const uint64_t offset = it != delivered_[loop]->end() ? it->second : top.offset;
+    points.emplace_back(room, json::array{static_cast<int64_t>(offset), top.epoch});
+  }
+  json::value& data = s.data();
+  if (!data.is_object()) data = json::object{};
+  data[std::string(kResumeKey)] = std::move(points);
+}
+
+std::optional<std::vector<socketio::missed_event>> room_hub::replay_saved(
+    const socketio::saved_session& s) {
+  const size_t loop = loop_index();
+  const json::value* points = s.data.is_object() ? s.data.find(kResumeKey) : nullptr;
+  if (!tracking_ || loop >= delivered_.size() || points == nullptr || !points->is_object()) {
+    return std::nullopt;
+  }
+  const int64_t now = wall_clock_ms();
+  std::vector<std::pair<store::history_entry_ptr, std::string>> missed;
+  for (const std::string& r : s.rooms) {
+    if (!r.starts_with(kMemberPrefix)) continue;
+    const std::string room = r.substr(kMemberPrefix.size());
+    const json::value* point = points->find(room);
+    if (point == nullptr || !point->is_array() || point->as_array().size() != 2 ||
+        !point->as_array()[0].is_int() || !point->as_array()[1].is_string()) {
+      return std::nullopt;
+    }
+    const auto after = static_cast<uint64_t>(point->as_array()[0].as_int());
+    const store::history_page page = history_->since(room, after, 0, now);
+    if (page.truncated || page.epoch != point->as_array()[1].as_string()) return std::nullopt;
+    // Up to what this loop delivered; an entry of this process it has not delivered yet will
+    // reach the socket live once it is back in the room.
+    auto it = delivered_[loop]->find(room);
+    for (const store::history_entry_ptr& e : page.entries) {
+      const bool delivered_here = it != delivered_[loop]->end() && e->offset <= it->second;
+      if (!delivered_here && e->time_ms >= started_ms_) break;
+      missed.emplace_back(e, room);
+    }
+  }
+  // Rooms interleaved as they were published.
+  std::stable_sort(missed.begin(), missed.end(), [](const auto& a, const auto& b) {
+    return a.first->time_ms < b.first->time_ms;
+  });
+  std::vector<socketio::missed_event> events;
+  events.reserve(missed.size());
+  for (const auto& [entry, room] : missed) {
+    events.push_back({member_room(room), json::array{entry->event, member_payload(room, *entry)}});
+  }
+  return events;
 }
 
 void room_hub::publish_here(const std::string& room, const std::string& event,
@@ -111,6 +194,18 @@ void room_hub::publish_here(const std::string& room, const std::string& event,
                                          {"offset", static_cast<int64_t>(position.offset)}});
   const std::string members = member_room(room);
   for (const socketio::namespace_ref& nsp : namespaces_) nsp.to(members).emit(event, {payload});
+  if (tracking_ && delivered_.size() == loops_.size()) {
+    // Each loop's note comes after its delivery: both are posted from here, in this order.
+    const size_t here = loop_index();
+    for (size_t i = 0; i < loops_.size(); ++i) {
+      if (i == here) {
+        note_delivered(i, room, position.offset);
+      } else {
+        loops_[i]->post(
+            [this, i, room, offset = position.offset] { note_delivered(i, room, offset); });
+      }
+    }
+  }
   if (listener_) listener_(room, position.offset, event, payload);
   if (latency_ != nullptr) latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
 }

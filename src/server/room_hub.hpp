@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/event_loop.hpp"
@@ -68,6 +70,18 @@ class room_hub {
   // returns).
   bool owned_here(std::string_view room) const;
 
+  // Connection state recovery across a restart (history on disk, socketio.recovery on). Each
+  // loop then remembers the last offset it delivered in each room, so that a session can be
+  // resumed from the history exactly. Before the loops run.
+  void track_deliveries() { tracking_ = true; }
+  // recovery_options::on_persist: notes in s.data() the last offset of each of its rooms it
+  // was sent (on its loop).
+  void note_resume_points(socketio::socket& s);
+  // recovery_options::replay_saved: the room messages a session of an earlier process missed,
+  // up to what this loop has delivered (the rest reaches it live); nullopt when its rooms'
+  // histories no longer hold them.
+  std::optional<std::vector<socketio::missed_event>> replay_saved(const socketio::saved_session& s);
+
   store::history_store& history() noexcept { return *history_; }
   presence_registry& presence() noexcept { return presence_; }
 
@@ -81,8 +95,16 @@ class room_hub {
   void publish_here(const std::string& room, const std::string& event, const json::value& data,
                     const json::value& from, int64_t started_ns, store::stream_position& position);
 
+  // This loop's index in loops_ (loops_.size() when not on one).
+  size_t loop_index() const;
+  void note_delivered(size_t loop, const std::string& room, uint64_t offset);
+
   std::unique_ptr<store::history_store> history_;
   presence_registry presence_;
+  bool tracking_ = false;
+  // With tracking_: per loop (touched by that loop only), room -> last offset it delivered.
+  std::vector<std::unique_ptr<std::unordered_map<std::string, uint64_t>>> delivered_;
+  const int64_t started_ms_;  // history entries older than this are an earlier process's
   std::vector<socketio::namespace_ref> namespaces_;
   std::vector<core::event_loop*> loops_;
   metrics::histogram* latency_ = nullptr;

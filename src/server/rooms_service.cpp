@@ -115,13 +115,36 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
   const bool track_presence = policy.presence;
   const uint32_t max_rooms = policy.max_rooms;
   metrics::counter* const too_many_rooms = policy.room_limit_hits;
-  nsp.on_connection([hub, tokenless, refused, published, track_presence, max_rooms,
+  // The grants of a socket's token (claims set by the JWT middleware), or the tokenless ones.
+  auto grants_of = [tokenless](socket& s) {
+    const json::value* claims = s.data().find("claims");
+    return claims != nullptr
+               ? std::make_shared<const auth::room_grants>(auth::room_grants::from_claims(*claims))
+               : tokenless;
+  };
+  // A recovered socket comes back to its rooms under the token it came back with: out of those
+  // it no longer grants before anything it missed there is replayed (after the JWT middleware,
+  // which this follows).
+  nsp.use([grants_of, max_rooms](socket& s, socketio::next_fn next) {
+    if (s.recovered()) {
+      const auto grants = grants_of(s);
+      size_t kept = 0;
+      for (const std::string& r : s.rooms()) {
+        if (!r.starts_with("r:")) continue;
+        if (grants->may_subscribe(std::string_view(r).substr(2)) &&
+            (max_rooms == 0 || kept < max_rooms)) {
+          ++kept;
+        } else {
+          s.leave(r);
+        }
+      }
+    }
+    next(std::nullopt);
+  });
+  nsp.on_connection([hub, grants_of, refused, published, track_presence, max_rooms,
                      too_many_rooms](socket& s) {
     const json::value* claims = s.data().find("claims");  // set by the JWT middleware
-    auto grants =
-        claims != nullptr
-            ? std::make_shared<const auth::room_grants>(auth::room_grants::from_claims(*claims))
-            : tokenless;
+    auto grants = grants_of(s);
     json::value from;
     if (const json::value* u = s.data().find("user"); u != nullptr && u->is_string()) {
       from = *u;
@@ -132,6 +155,13 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       joined->user = from.as_string();
       joined->info = presence_info(claims);
       s.on_disconnect([joined](socket&, std::string_view) { joined->exit_all(); });
+    }
+    if (s.recovered()) {
+      // Back in its rooms (connection state recovery; the middleware above kept only those its
+      // token grants): counted and in presence again.
+      for (const std::string& r : s.rooms()) {
+        if (r.starts_with("r:")) joined->enter(r.substr(2));
+      }
     }
 
     // join(room) or join({room, since, epoch}): with `since`, the ack also carries what the

@@ -27,6 +27,7 @@
 #include "server/ip_rate_limiter.hpp"
 #include "server/jwt_auth.hpp"
 #include "server/rooms_service.hpp"
+#include "server/saved_sessions_file.hpp"
 #include "server/server.hpp"
 #include "server/server_metrics.hpp"
 #include "server/socketio_server.hpp"
@@ -403,7 +404,24 @@ int serve_main(int argc, char** argv) {
       return 0;
     };
   }
+  // Recovery in relay serve: the token is checked again on the way back (its JWT middleware
+  // sets the grants, the per-user count and the expiry timer), and with --data-dir a session
+  // survives a restart, its room messages replayed from the history.
+  sio.recovery.skip_middlewares = false;
+  const bool durable_sessions = sio.recovery.enabled && !settings.data_dir.empty();
+  const std::string sessions_path =
+      durable_sessions
+          ? (std::filesystem::path(settings.data_dir) / "recovery-sessions.json").string()
+          : std::string();
+  if (durable_sessions) {
+    hub->track_deliveries();
+    sio.recovery.on_persist = [hub](socketio::socket& s) { hub->note_resume_points(s); };
+    sio.recovery.replay_saved = [hub](const socketio::saved_session& s) {
+      return hub->replay_saved(s);
+    };
+  }
   socketio::server io(sio);
+  if (durable_sessions) io.load_sessions(take_saved_sessions(sessions_path));
   io.impl_->set_metrics(&runtime_counters);
   // Inbound rate limits per connection, when configured (the default: 100 events/s, 1 MiB/s).
   socketio::detail::runtime_limits rate_limits;
@@ -491,6 +509,12 @@ int serve_main(int argc, char** argv) {
   std::printf("relay: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   std::fflush(stdout);
   io.stop();
+  if (durable_sessions) {
+    const std::vector<socketio::saved_session> saved = io.saved_sessions();
+    if (!saved.empty() && write_saved_sessions(sessions_path, saved)) {
+      log::info("sessions saved", {{"sessions", static_cast<int64_t>(saved.size())}});
+    }
+  }
   return 0;
 }
 

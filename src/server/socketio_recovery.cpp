@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "core/wall_clock.hpp"
 #include "server/socketio_runtime.hpp"
 
 namespace relay::socketio::detail {
@@ -65,13 +66,57 @@ void recovery_store::record(unsigned loop, std::shared_ptr<const broadcast_spec>
   j.entries.push_back(entry{id, emitted_ms, std::move(spec), std::move(packet)});
 }
 
+socketio::saved_session to_saved(const persisted_session& s) {
+  return socketio::saved_session{s.sid,
+                                 s.pid,
+                                 s.nsp,
+                                 s.rooms,
+                                 s.data,
+                                 s.last_sent_id != 0 ? offset_string(s.last_sent_id) : "",
+                                 s.disconnected_unix_ms};
+}
+
 void recovery_store::persist(persisted_session s, uint64_t now_ms) {
   std::lock_guard lock(sessions_mu_);
   std::erase_if(sessions_,
                 [&](const auto& kv) { return kv.second.disconnected_ms + max_ms_ < now_ms; });
   s.disconnected_ms = now_ms;
+  s.disconnected_unix_ms = core::wall_clock_ms();
   std::string pid = s.pid;
   sessions_[pid] = std::move(s);
+}
+
+void recovery_store::load(std::vector<socketio::saved_session> sessions, uint64_t now_ms) {
+  const int64_t now_unix = core::wall_clock_ms();
+  std::lock_guard lock(sessions_mu_);
+  for (socketio::saved_session& saved : sessions) {
+    const int64_t away = std::max<int64_t>(now_unix - saved.disconnected_unix_ms, 0);
+    if (static_cast<uint64_t>(away) > max_ms_ || saved.pid.empty()) continue;
+    const std::optional<uint64_t> last = parse_offset(saved.last_offset);
+    if (!last) continue;  // it never had an event: nothing to resume from
+    persisted_session s;
+    s.sid = std::move(saved.sid);
+    s.pid = std::move(saved.pid);
+    s.nsp = std::move(saved.nsp);
+    s.rooms = std::move(saved.rooms);
+    s.data = std::move(saved.data);
+    s.last_sent_id = *last;
+    s.disconnected_ms = now_ms - std::min<uint64_t>(static_cast<uint64_t>(away), now_ms);
+    s.disconnected_unix_ms = saved.disconnected_unix_ms;
+    s.loaded = true;
+    std::string pid = s.pid;
+    sessions_[pid] = std::move(s);
+  }
+}
+
+std::vector<socketio::saved_session> recovery_store::saved(uint64_t now_ms) {
+  std::lock_guard lock(sessions_mu_);
+  std::vector<socketio::saved_session> out;
+  for (const auto& [pid, s] : sessions_) {
+    // Dynamic namespaces' parents are this process's objects: their sessions stay here.
+    if (s.disconnected_ms + max_ms_ >= now_ms && s.parent == nullptr) out.push_back(to_saved(s));
+  }
+  return out;
 }
 
 bool recovery_store::meant_for(const entry& e, const persisted_session& s) {
@@ -98,9 +143,14 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
     if (expired) return std::nullopt;
   }
   const std::optional<uint64_t> last = parse_offset(offset);
-  if (!last || loop >= journals_.size() || out.session.loop >= journals_.size()) {
-    return std::nullopt;
+  if (!last) return std::nullopt;
+  if (out.session.loaded) {
+    // An earlier process's: what it missed is the application's to say (replay_saved).
+    if (*last != out.session.last_sent_id) return std::nullopt;
+    out.last_id = *last;
+    return out;
   }
+  if (loop >= journals_.size() || out.session.loop >= journals_.size()) return std::nullopt;
   journal& old_loop = *journals_[out.session.loop];
   journal& here = *journals_[loop];
   std::unique_lock<std::mutex> lock_old(old_loop.mu, std::defer_lock);
@@ -120,8 +170,12 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
     // Not in the old journal: trimmed there (long delivered), or not delivered there yet.
     return e.emitted_ms <= old_loop.trimmed_ms;
   };
+  out.last_id = *last;
   for (const entry& e : here.entries) {
-    if (meant_for(e, out.session) && !received(e)) out.missed.push_back(e.packet->raw.data.value());
+    if (meant_for(e, out.session) && !received(e)) {
+      out.missed.push_back({e.packet->raw.data.value(), e.spec->rooms, e.spec->except});
+      out.last_id = e.id;
+    }
   }
   return out;
 }

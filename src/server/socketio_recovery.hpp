@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "relay/json.hpp"
+#include "relay/socketio.hpp"
 
 namespace relay::socketio::detail {
 
@@ -41,14 +42,30 @@ struct persisted_session {
   const void* parent = nullptr;
   std::vector<std::string> rooms;
   json::value data;
-  unsigned loop = 0;  // whose journal holds what the client received
+  unsigned loop = 0;          // whose journal holds what the client received
+  uint64_t last_sent_id = 0;  // the last event id sent to it (0: none)
   uint64_t disconnected_ms = 0;
+  int64_t disconnected_unix_ms = 0;
+  // Given by load_sessions(): an earlier process's, whose journals are gone. The client must
+  // come back with last_sent_id; the application's replay_saved gives what it missed.
+  bool loaded = false;
+};
+
+// A packet to replay, with whom it was for: by then a middleware may have taken the socket out
+// of some rooms (relay serve: a token that no longer grants them).
+struct missed_packet {
+  json::value data;                // [event, args..., id]
+  std::vector<std::string> rooms;  // empty: the whole namespace
+  std::vector<std::string> except;
 };
 
 struct restored_session {
   persisted_session session;
-  std::vector<json::value> missed;  // event data arrays, ids included, in order
+  std::vector<missed_packet> missed;  // in order
+  uint64_t last_id = 0;               // of the last event the client will have had
 };
+
+socketio::saved_session to_saved(const persisted_session& s);
 
 class recovery_store {
  public:
@@ -62,6 +79,9 @@ class recovery_store {
   void record(unsigned loop, std::shared_ptr<const broadcast_spec> spec,
               std::shared_ptr<const broadcast_packet> packet, uint64_t id, uint64_t emitted_ms);
   void persist(persisted_session s, uint64_t now_ms);
+  // Sessions of an earlier process (see persisted_session::loaded); now_ms: steady, as persist.
+  void load(std::vector<socketio::saved_session> sessions, uint64_t now_ms);
+  std::vector<socketio::saved_session> saved(uint64_t now_ms);
   // On loop `loop`: the session of `pid` with what it missed after `offset`; nullopt if unknown,
   // expired, or the offset is no longer (or never was) in its old loop's journal. Either way
   // the session is consumed.

@@ -208,12 +208,16 @@ void socket_state::close(std::string_view reason, bool notify_client) {
   connected = false;
   // Node's RECOVERABLE_DISCONNECT_REASONS: the client did not mean to leave.
   static constexpr std::string_view kRecoverable[] = {
-      "transport error", "transport close",      "forced close",
-      "ping timeout",    "server shutting down", "forced server close"};
+      "transport error",      "transport close",     "forced close",   "ping timeout",
+      "server shutting down", "forced server close", "server draining"};
   if (recovery_store* store = runtime.server().recovery();
       store && was_connected &&
       std::find(std::begin(kRecoverable), std::end(kRecoverable), reason) !=
           std::end(kRecoverable)) {
+    if (const auto& on_persist = runtime.server().options().recovery.on_persist) {
+      socket s(*this);
+      on_persist(s);
+    }
     persisted_session ps;
     ps.sid = id.str();
     ps.pid = recovery() ? recovery()->pid : std::string();
@@ -222,6 +226,7 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     ps.rooms = all_rooms();
     ps.data = data_copy();
     ps.loop = runtime.index();
+    ps.last_sent_id = recovery() ? recovery()->last_sent_id : 0;
     store->persist(std::move(ps), runtime.loop().now_ms());
   }
   leave_all();
@@ -288,11 +293,16 @@ void socket_state::finish_connect() {
   p.data = value(std::move(body));
   send(p);
   if (recovery) {
-    for (json::value& data : recovery->missed) {
+    const std::vector<std::string> now_in = all_rooms();
+    auto in_any = [&](const std::vector<std::string>& of) {
+      return std::find_first_of(of.begin(), of.end(), now_in.begin(), now_in.end()) != of.end();
+    };
+    for (missed_packet& m : recovery->missed) {
+      if ((!m.rooms.empty() && !in_any(m.rooms)) || in_any(m.except)) continue;
       packet e;
       e.type = packet_type::event;
       e.nsp = nsp;
-      e.data = std::move(data);
+      e.data = std::move(m.data);
       send(e);
     }
     recovery->missed.clear();
@@ -531,6 +541,9 @@ class broadcast_sender {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
     if (spec.is_volatile && s.backed_up()) return false;
     if (s.config.messages_out != nullptr) s.config.messages_out->inc();
+    if (packet_->recovery_id != 0) {
+      if (socket_state::recovery_state* r = s.recovery()) r->last_sent_id = packet_->recovery_id;
+    }
     if (s.nsp == packet_->raw.nsp) {
       const encoded_packet& e = packet_->encoded;
       engineio::session& session = *s.client->session;
@@ -760,6 +773,21 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     if (pid != nullptr && pid->is_string() && offset != nullptr && offset->is_string()) {
       restored = store->restore(pid->as_string(), offset->as_string(), index_, loop_.now_ms());
       if (restored && restored->session.nsp != p.nsp) restored.reset();
+      if (restored && restored->session.loaded) {
+        // An earlier process's session: what it missed comes from the application's store.
+        const auto& replay = server_.options().recovery.replay_saved;
+        std::optional<std::vector<missed_event>> missed;
+        if (replay) missed = replay(to_saved(restored->session));
+        if (missed) {
+          for (missed_event& m : *missed) {
+            missed_packet& p = restored->missed.emplace_back();
+            p.data = std::move(m.data);
+            if (!m.room.empty()) p.rooms.push_back(std::move(m.room));
+          }
+        } else {
+          restored.reset();
+        }
+      }
     }
   }
   auto s =
@@ -791,6 +819,7 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
       s->rare().data = std::move(restored->session.data);
     }
     s->recovery()->missed = std::move(restored->missed);
+    s->recovery()->last_sent_id = restored->last_id;
     if (server_.options().recovery.skip_middlewares) {
       s->middleware_index = static_cast<uint16_t>(cfg->middlewares.size());
     }

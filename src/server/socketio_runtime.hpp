@@ -22,6 +22,7 @@
 #include "proto/socketio/decoder.hpp"
 #include "proto/socketio/encoder.hpp"
 #include "relay/socketio.hpp"
+#include "server/socketio_recovery.hpp"
 
 namespace relay::socketio::detail {
 
@@ -161,8 +162,9 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
   const socketio::handshake* hs = nullptr;
   // Connection state recovery's extras (when recovery is on).
   struct recovery_state {
-    std::string pid;                  // private id, sent in the CONNECT answer
-    std::vector<json::value> missed;  // replayed right after CONNECT
+    std::string pid;                    // private id, sent in the CONNECT answer
+    std::vector<missed_packet> missed;  // replayed right after CONNECT, if still meant for it
+    uint64_t last_sent_id = 0;          // the last event id sent (what the client will echo)
   };
   // What an idle socket does not use, allocated on first use: an idle fleet pays one pointer.
   struct rare_state {

@@ -113,6 +113,7 @@ void server_impl::start_with(relay::server::server_config cfg) {
       if (options_.recovery.enabled) {
         recovery_ = std::make_unique<recovery_store>(options_.recovery.max_disconnection_ms,
                                                      static_cast<unsigned>(loops_.size()));
+        recovery_->load(std::move(loaded_sessions_), core::event_loop::monotonic_ms());
       }
     }
     if (runtimes_.size() <= setup.index) runtimes_.resize(setup.index + 1);
@@ -274,6 +275,7 @@ void socket::emit(std::string_view event, args a) {
     p->recovery_id = store->stamp(*p->raw.data);
     p->emitted_ms = wall_ms();
     store->record(st_->runtime.index(), std::move(spec), p, p->recovery_id, p->emitted_ms);
+    if (auto* r = st_->recovery()) r->last_sent_id = p->recovery_id;
     st_->send(p->raw, compress);
     return;
   }
@@ -586,5 +588,14 @@ void server::start() { impl_->start(); }
 uint16_t server::port() const noexcept { return impl_->port(); }
 unsigned server::threads() const noexcept { return impl_->threads(); }
 void server::stop() { impl_->stop(); }
+
+std::vector<saved_session> server::saved_sessions() const {
+  detail::recovery_store* store = impl_->recovery();
+  return store ? store->saved(core::event_loop::monotonic_ms()) : std::vector<saved_session>{};
+}
+
+void server::load_sessions(std::vector<saved_session> sessions) {
+  impl_->load_sessions(std::move(sessions));
+}
 
 }  // namespace relay::socketio

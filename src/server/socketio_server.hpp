@@ -31,6 +31,10 @@ class server_impl {
   const server_options& options() const noexcept { return options_; }
   const decoder_options& packet_limits() const noexcept { return decoder_options_; }
   recovery_store* recovery() noexcept { return recovery_.get(); }
+  // Before start(): an earlier process's sessions, loaded into the store when it is made.
+  void load_sessions(std::vector<saved_session> s) {
+    for (saved_session& one : s) loaded_sessions_.push_back(std::move(one));
+  }
   // Before start(): counters to feed (they must outlive the server); null: none.
   void set_metrics(const runtime_metrics* m) noexcept { metrics_ = m; }
   const runtime_metrics* metrics() const noexcept { return metrics_; }
@@ -111,6 +115,7 @@ class server_impl {
   std::shared_ptr<std::atomic<bool>> draining_ = std::make_shared<std::atomic<bool>>(false);
   std::atomic<uint64_t> closes_asked_{0};
   std::unique_ptr<recovery_store> recovery_;  // when options_.recovery.enabled
+  std::vector<saved_session> loaded_sessions_;
   std::unique_ptr<relay::server::server> server_;
   std::vector<core::event_loop*> loops_;
   std::vector<std::unique_ptr<loop_runtime>> runtimes_;
