@@ -508,5 +508,62 @@ TEST(RecoveryStore, SavedSessionsSurviveARestartThroughLoad) {
   EXPECT_TRUE(r->missed.empty());
 }
 
+// Known failing (see the commit message). After a restore on another loop the client has its
+// old loop's prefix plus the replayed entries, and its last id is the last replayed one; that is
+// not a prefix of its new loop's journal, so a second disconnection before any newer event
+// replays what it already has.
+TEST(RecoveryStore, SecondRestoreAfterACrossLoopRestoreReplaysNothingTwice) {
+  recovery_store store(kMax, 2);
+  const event e1 = emit(store, "e1", 10);
+  const event e2 = emit(store, "e2", 11);
+  const event e3 = emit(store, "e3", 12);
+  deliver(store, 0, {&e1, &e3, &e2});
+  deliver(store, 1, {&e2, &e1, &e3});
+  store.persist(session("p", 0, e3.id), 20);
+  std::optional<restored_session> first = store.restore("p", offset_of(e3), 1, 20);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(replayed(*first), names{"e2"});  // the client now has e1, e3, e2: everything
+  ASSERT_EQ(first->last_id, e2.id);
+  // What socket_state::close persists for it on loop 1 (last_sent_id = restored last_id), and
+  // the offset socket.io-client sends back: the last argument of the last packet it got, e2's.
+  const std::string offset = first->missed.back().data.as_array().back().as_string();
+  ASSERT_EQ(offset, offset_of(e2));
+  store.persist(session("p", 1, first->last_id), 30);
+  std::optional<restored_session> again = store.restore("p", offset, 1, 30);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(replayed(*again), names{});  // fails: [e1, e3], both already received
+
+  store.persist(session("q", 1, first->last_id), 30);  // the same, coming back to loop 0
+  std::optional<restored_session> other = store.restore("q", offset, 0, 30);
+  ASSERT_TRUE(other.has_value());
+  EXPECT_EQ(replayed(*other), names{});  // fails: [e1, e3]
+}
+
+// Known failing (see the commit message). The client's last id is checked against its old
+// loop's journal only: the loop it comes back to may have trimmed what the client missed (and
+// its last id), and the restore then succeeds without it.
+TEST(RecoveryStore, CrossLoopRestoreDoesNotSilentlyDropWhatTheNewLoopTrimmed) {
+  recovery_store store(1'000, 2);
+  const event e1 = emit(store, "e1", 0);
+  const event e2 = emit(store, "e2", 100);
+  deliver(store, 0, {&e1, &e2});
+  deliver(store, 1, {&e1, &e2});
+  // e2 was written to a dead connection: the client last saw e1; the loss is noticed at 600.
+  store.persist(session("p", 0, e1.id), 600);
+  // Loop 0 is quiet; loop 1 delivers a local broadcast, which trims e1 and e2 there.
+  const event local = emit(store, "local", 1'200, {.local = true, .origin_loop = 1});
+  deliver(store, 1, {&local});
+  store.persist(session("control", 0, e1.id), 600);
+  std::optional<restored_session> on_loop_0 = store.restore("control", offset_of(e1), 0, 1'300);
+  ASSERT_TRUE(on_loop_0.has_value());
+  EXPECT_EQ(replayed(*on_loop_0), names{"e2"});
+  std::optional<restored_session> r = store.restore("p", offset_of(e1), 1, 1'300);
+  // Either the restore fails (the client knows it is a new session) or it replays e2. It
+  // succeeds with nothing: e2 is lost without a trace (on loop 0 it is replayed).
+  if (r.has_value()) {
+    EXPECT_EQ(replayed(*r), names{"e2"});
+  }
+}
+
 }  // namespace
 }  // namespace relay::socketio::detail
