@@ -144,14 +144,19 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   }
   const std::optional<uint64_t> last = parse_offset(offset);
   if (!last) return std::nullopt;
-  if (out.session.loaded) {
+  out.client_id = *last;
+  persisted_session& s = out.session;
+  if (s.loaded) {
     // An earlier process's: what it missed is the application's to say (replay_saved).
-    if (*last != out.session.last_sent_id) return std::nullopt;
+    if (*last != s.last_sent_id) return std::nullopt;
     out.last_id = *last;
+    s.restore_point = 0;  // set by the caller's loop, whose journal it joins
+    s.already.clear();
+    s.base_id = *last;
     return out;
   }
-  if (loop >= journals_.size() || out.session.loop >= journals_.size()) return std::nullopt;
-  journal& old_loop = *journals_[out.session.loop];
+  if (loop >= journals_.size() || s.loop >= journals_.size()) return std::nullopt;
+  journal& old_loop = *journals_[s.loop];
   journal& here = *journals_[loop];
   std::unique_lock<std::mutex> lock_old(old_loop.mu, std::defer_lock);
   std::unique_lock<std::mutex> lock_here(here.mu, std::defer_lock);
@@ -160,24 +165,62 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   } else {
     std::lock(lock_old, lock_here);
   }
-  // The client's last id must still be in its old loop's journal, or what followed may be gone.
-  auto last_at = old_loop.seq_of.find(*last);
-  if (last_at == old_loop.seq_of.end()) return std::nullopt;
-  const uint64_t last_seq = last_at->second;
+  // What the client received, as positions of its old loop's journal: those before `limit`,
+  // plus the ids in `already`. Its last id is either the one it had right after coming to that
+  // loop (base_id: everything before the restore point), or an event that loop delivered since
+  // (everything up to it). Anything else is unknown, or trimmed: what followed may be gone.
+  uint64_t limit = 0;
+  if (s.base_id != 0 && *last == s.base_id) {
+    limit = s.restore_point;
+  } else if (auto at = old_loop.seq_of.find(*last);
+             at != old_loop.seq_of.end() && at->second >= s.restore_point) {
+    limit = at->second + 1;
+  } else {
+    return std::nullopt;
+  }
+  std::sort(s.already.begin(), s.already.end());
   auto received = [&](const entry& e) {
+    if (std::binary_search(s.already.begin(), s.already.end(), e.id)) return true;
     auto at = old_loop.seq_of.find(e.id);
-    if (at != old_loop.seq_of.end()) return at->second <= last_seq;
+    if (at != old_loop.seq_of.end()) return at->second < limit;
     // Not in the old journal: trimmed there (long delivered), or not delivered there yet.
     return e.emitted_ms <= old_loop.trimmed_ms;
   };
+  // Received here and not delivered by this loop yet: this loop must never send them (they
+  // would come twice). What was missed and this loop has trimmed is gone: no recovery then.
+  std::vector<uint64_t> already;
+  for (uint64_t id : s.already) {
+    if (!here.seq_of.contains(id)) already.push_back(id);
+  }
+  if (&old_loop != &here) {
+    for (const entry& e : old_loop.entries) {
+      if (!meant_for(e, s)) continue;
+      if (!received(e)) {
+        if (e.emitted_ms <= here.trimmed_ms && !here.seq_of.contains(e.id)) return std::nullopt;
+      } else if (!here.seq_of.contains(e.id)) {
+        already.push_back(e.id);
+      }
+    }
+  }
   out.last_id = *last;
   for (const entry& e : here.entries) {
-    if (meant_for(e, out.session) && !received(e)) {
-      out.missed.push_back({e.packet->raw.data.value(), e.spec->rooms, e.spec->except});
+    if (meant_for(e, s) && !received(e)) {
+      out.missed.push_back({e.packet->raw.data.value(), e.spec->rooms, e.spec->except, e.id});
       out.last_id = e.id;
     }
   }
+  s.restore_point = here.first_seq + here.entries.size();
+  s.already = std::move(already);
+  s.base_id = out.last_id;
+  s.loop = loop;
   return out;
+}
+
+uint64_t recovery_store::journal_end(unsigned loop) {
+  if (loop >= journals_.size()) return 0;
+  journal& j = *journals_[loop];
+  std::lock_guard lock(j.mu);
+  return j.first_seq + j.entries.size();
 }
 
 }  // namespace relay::socketio::detail

@@ -42,7 +42,14 @@ struct persisted_session {
   const void* parent = nullptr;
   std::vector<std::string> rooms;
   json::value data;
-  unsigned loop = 0;          // whose journal holds what the client received
+  unsigned loop = 0;  // whose journal holds what the client received
+  // When the socket came to `loop` by a restore: every entry of that journal before
+  // restore_point meant for it was received or replayed, and so were the ids in `already`
+  // (received before, not delivered by this loop yet: it never sends them). base_id is the
+  // client's last id right after the restore, a valid offset until a live event follows.
+  uint64_t restore_point = 0;
+  std::vector<uint64_t> already;
+  uint64_t base_id = 0;
   uint64_t last_sent_id = 0;  // the last event id sent to it (0: none)
   uint64_t disconnected_ms = 0;
   int64_t disconnected_unix_ms = 0;
@@ -57,12 +64,16 @@ struct missed_packet {
   json::value data;                // [event, args..., id]
   std::vector<std::string> rooms;  // empty: the whole namespace
   std::vector<std::string> except;
+  uint64_t id = 0;  // 0: an application's replay (replay_saved)
 };
 
 struct restored_session {
   persisted_session session;
   std::vector<missed_packet> missed;  // in order
-  uint64_t last_id = 0;               // of the last event the client will have had
+  // Of the last event the client will have had; the session's restore_point, already and
+  // base_id describe where it now stands in the journal of the loop it came back to.
+  uint64_t last_id = 0;
+  uint64_t client_id = 0;  // the id the client came back with
 };
 
 socketio::saved_session to_saved(const persisted_session& s);
@@ -87,6 +98,8 @@ class recovery_store {
   // the session is consumed.
   std::optional<restored_session> restore(const std::string& pid, const std::string& offset,
                                           unsigned loop, uint64_t now_ms);
+  // The position after the last entry of a loop's journal.
+  uint64_t journal_end(unsigned loop);
 
  private:
   struct entry {

@@ -226,7 +226,12 @@ void socket_state::close(std::string_view reason, bool notify_client) {
     ps.rooms = all_rooms();
     ps.data = data_copy();
     ps.loop = runtime.index();
-    ps.last_sent_id = recovery() ? recovery()->last_sent_id : 0;
+    if (recovery_state* r = recovery()) {
+      ps.last_sent_id = r->last_sent_id;
+      ps.restore_point = r->restore_point;
+      ps.already = r->already;
+      ps.base_id = r->base_id;
+    }
     store->persist(std::move(ps), runtime.loop().now_ms());
   }
   leave_all();
@@ -304,6 +309,7 @@ void socket_state::finish_connect() {
       e.nsp = nsp;
       e.data = std::move(m.data);
       send(e);
+      if (m.id != 0) recovery->base_id = recovery->last_sent_id = m.id;
     }
     recovery->missed.clear();
     recovery->missed.shrink_to_fit();
@@ -540,10 +546,17 @@ class broadcast_sender {
   bool send(const broadcast_spec& spec, socket_state& s) {
     if (!s.connected || s.client == nullptr || s.client->session == nullptr) return false;
     if (spec.is_volatile && s.backed_up()) return false;
-    if (s.config.messages_out != nullptr) s.config.messages_out->inc();
     if (packet_->recovery_id != 0) {
-      if (socket_state::recovery_state* r = s.recovery()) r->last_sent_id = packet_->recovery_id;
+      if (socket_state::recovery_state* r = s.recovery()) {
+        // It had this one on its loop before a restore: never twice.
+        if (!r->already.empty() &&
+            std::binary_search(r->already.begin(), r->already.end(), packet_->recovery_id)) {
+          return false;
+        }
+        r->last_sent_id = packet_->recovery_id;
+      }
     }
+    if (s.config.messages_out != nullptr) s.config.messages_out->inc();
     if (s.nsp == packet_->raw.nsp) {
       const encoded_packet& e = packet_->encoded;
       engineio::session& session = *s.client->session;
@@ -818,8 +831,15 @@ void loop_runtime::on_connect(client_state& c, packet& p) {
     if (!restored->session.data.is_null()) {
       s->rare().data = std::move(restored->session.data);
     }
-    s->recovery()->missed = std::move(restored->missed);
-    s->recovery()->last_sent_id = restored->last_id;
+    socket_state::recovery_state& r = *s->recovery();
+    r.missed = std::move(restored->missed);
+    r.restore_point =
+        restored->session.loaded ? store->journal_end(index_) : restored->session.restore_point;
+    r.already = std::move(restored->session.already);
+    std::sort(r.already.begin(), r.already.end());
+    // Until the replay goes out (finish_connect), the client's last id is the one it sent.
+    r.base_id = restored->client_id;
+    r.last_sent_id = restored->client_id;
     if (server_.options().recovery.skip_middlewares) {
       s->middleware_index = static_cast<uint16_t>(cfg->middlewares.size());
     }

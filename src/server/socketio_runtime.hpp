@@ -165,6 +165,10 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
     std::string pid;                    // private id, sent in the CONNECT answer
     std::vector<missed_packet> missed;  // replayed right after CONNECT, if still meant for it
     uint64_t last_sent_id = 0;          // the last event id sent (what the client will echo)
+    // Where it stands in this loop's journal after a restore (see persisted_session).
+    uint64_t restore_point = 0;
+    std::vector<uint64_t> already;  // sorted: ids it had before, never sent again
+    uint64_t base_id = 0;
   };
   // What an idle socket does not use, allocated on first use: an idle fleet pays one pointer.
   struct rare_state {

@@ -508,10 +508,10 @@ TEST(RecoveryStore, SavedSessionsSurviveARestartThroughLoad) {
   EXPECT_TRUE(r->missed.empty());
 }
 
-// Known failing (see the commit message). After a restore on another loop the client has its
-// old loop's prefix plus the replayed entries, and its last id is the last replayed one; that is
-// not a prefix of its new loop's journal, so a second disconnection before any newer event
-// replays what it already has.
+// After a restore on another loop the client has its old loop's prefix plus the replayed
+// entries, and its last id is the last replayed one: not a prefix of its new loop's journal.
+// The restored session says where it stands there (restore_point, base_id), and the runtime
+// persists that again: a second disconnection before any newer event replays nothing twice.
 TEST(RecoveryStore, SecondRestoreAfterACrossLoopRestoreReplaysNothingTwice) {
   recovery_store store(kMax, 2);
   const event e1 = emit(store, "e1", 10);
@@ -528,20 +528,66 @@ TEST(RecoveryStore, SecondRestoreAfterACrossLoopRestoreReplaysNothingTwice) {
   // the offset socket.io-client sends back: the last argument of the last packet it got, e2's.
   const std::string offset = first->missed.back().data.as_array().back().as_string();
   ASSERT_EQ(offset, offset_of(e2));
-  store.persist(session("p", 1, first->last_id), 30);
+  auto where_it_stands = [&](std::string pid) {
+    persisted_session s = session(std::move(pid), 1, first->last_id);
+    s.restore_point = first->session.restore_point;
+    s.already = first->session.already;
+    s.base_id = first->session.base_id;
+    return s;
+  };
+  EXPECT_EQ(first->session.base_id, e2.id);
+  store.persist(where_it_stands("p"), 30);
   std::optional<restored_session> again = store.restore("p", offset, 1, 30);
   ASSERT_TRUE(again.has_value());
-  EXPECT_EQ(replayed(*again), names{});  // fails: [e1, e3], both already received
+  EXPECT_EQ(replayed(*again), names{});
 
-  store.persist(session("q", 1, first->last_id), 30);  // the same, coming back to loop 0
+  store.persist(where_it_stands("q"), 30);  // the same, coming back to loop 0
   std::optional<restored_session> other = store.restore("q", offset, 0, 30);
   ASSERT_TRUE(other.has_value());
-  EXPECT_EQ(replayed(*other), names{});  // fails: [e1, e3]
+  EXPECT_EQ(replayed(*other), names{});
+
+  // A later event on loop 1 is missed either way.
+  const event e4 = emit(store, "e4", 40);
+  deliver(store, 1, {&e4});
+  store.persist(where_it_stands("r"), 41);
+  std::optional<restored_session> later = store.restore("r", offset, 1, 41);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(replayed(*later), names{"e4"});
 }
 
-// Known failing (see the commit message). The client's last id is checked against its old
-// loop's journal only: the loop it comes back to may have trimmed what the client missed (and
-// its last id), and the restore then succeeds without it.
+// Loop 0 delivered e1, e2 and the client had both; loop 1 has delivered only e1 when the client
+// comes back there. Nothing is replayed, and e2 is marked as had: loop 1 must not send it live
+// when it gets to it.
+TEST(RecoveryStore, WhatTheNewLoopHasNotDeliveredYetButTheClientHadIsNeverSentAgain) {
+  recovery_store store(kMax, 2);
+  const event e1 = emit(store, "e1", 10);
+  const event e2 = emit(store, "e2", 11);
+  deliver(store, 0, {&e1, &e2});
+  deliver(store, 1, {&e1});
+  store.persist(session("p", 0, e2.id), 20);
+  std::optional<restored_session> r = store.restore("p", offset_of(e2), 1, 20);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(replayed(*r), names{});
+  EXPECT_EQ(r->session.already, std::vector<uint64_t>{e2.id});
+  EXPECT_EQ(r->session.base_id, e2.id);
+  // Loop 1 gets to e2 and skips it for this socket; the client drops again, still at e2: a
+  // third event delivered since is all it missed.
+  deliver(store, 1, {&e2});
+  const event e3 = emit(store, "e3", 30);
+  deliver(store, 1, {&e3});
+  persisted_session again = session("p", 1, e2.id);
+  again.restore_point = r->session.restore_point;
+  again.already = r->session.already;
+  again.base_id = r->session.base_id;
+  store.persist(std::move(again), 31);
+  std::optional<restored_session> second = store.restore("p", offset_of(e2), 0, 31);
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(replayed(*second), names{});  // loop 0 has not delivered e3 yet: it comes live
+  EXPECT_EQ(second->session.already, std::vector<uint64_t>{});
+}
+
+// The loop a client comes back to may have trimmed what it missed while its old loop still
+// has it: the restore must not succeed without it.
 TEST(RecoveryStore, CrossLoopRestoreDoesNotSilentlyDropWhatTheNewLoopTrimmed) {
   recovery_store store(1'000, 2);
   const event e1 = emit(store, "e1", 0);
