@@ -171,6 +171,44 @@ void config_loader::load_text(std::string_view document, const std::string& sour
     }
     for (const auto& [key, node] : *table) {
       const std::string full = section_name + "." + std::string(key.str());
+      if (full == "history.rooms" && node.is_table()) {
+        // [history.rooms."PATTERN"]: each key parsed as its [history] namesake, into a scratch
+        // copy of the settings, then kept only if it was good.
+        for (const auto& [pattern_key, rule_node] : *node.as_table()) {
+          const std::string pattern(pattern_key.str());
+          const toml::table* rule_table = rule_node.as_table();
+          if (pattern.empty() || rule_table == nullptr) {
+            problem(where_in(source, pattern_key.source()),
+                    "history.rooms.\"" + pattern + "\": a table named by a room pattern",
+                    pattern_key.source().begin.line);
+            continue;
+          }
+          history_settings::room_rule rule{pattern, {}, {}, {}};
+          for (const auto& [rule_key, value_node] : *rule_table) {
+            const std::string name(rule_key.str());
+            const std::string rule_full = "history.rooms.\"" + pattern + "\"." + name;
+            const serve_setting* s =
+                name == "max_messages" || name == "max_age" || name == "max_bytes"
+                    ? find_serve_setting("history." + name)
+                    : nullptr;
+            if (s == nullptr) {
+              problem(where_in(source, rule_key.source()),
+                      "unknown key '" + rule_full + "' (max_messages, max_age, max_bytes)",
+                      rule_key.source().begin.line);
+              continue;
+            }
+            serve_settings scratch;
+            const size_t problems_before = problems_.size();
+            apply(*s, scratch, value_node, rule_full);
+            if (problems_.size() != problems_before) continue;
+            if (name == "max_messages") rule.max_messages = scratch.history.max_messages;
+            if (name == "max_age") rule.max_age_ms = scratch.history.max_age_ms;
+            if (name == "max_bytes") rule.max_bytes = scratch.history.max_bytes;
+          }
+          settings_.history.rooms.push_back(std::move(rule));
+        }
+        continue;
+      }
       if (const serve_setting* s = find_serve_setting(full)) {
         apply(*s, settings_, node, full);
       } else {
@@ -331,6 +369,13 @@ std::string example_config() {
     out +=
         std::string(s.key.substr(dot + 1)) + " = " + to_toml_text(s.rule, s.get(defaults)) + "\n";
   }
+  out +=
+      "\n# Other history limits for the rooms a pattern matches, one table each (the longest\n"
+      "# matching pattern wins; a key left out keeps the [history] value):\n"
+      "# [history.rooms.\"chat:*\"]\n"
+      "# max_messages = 1000\n"
+      "# max_age = \"1h\"\n"
+      "# max_bytes = \"10MiB\"\n";
   out +=
       "\n# Namespaces with built-in behaviour, one table each (--rooms-namespace /live adds one\n"
       "# with these defaults; --set namespaces./live.anonymous=true sets a key):\n"

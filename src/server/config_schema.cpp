@@ -6,6 +6,8 @@
 #include <optional>
 #include <type_traits>
 
+#include "auth/room_grants.hpp"
+
 namespace relay::server {
 namespace {
 
@@ -320,6 +322,23 @@ std::string env_name(std::string_view key) {
     name += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return name;
+}
+
+history_settings::limits history_settings::for_room(std::string_view room) const {
+  limits out{max_messages, max_age_ms, max_bytes};
+  const room_rule* best = nullptr;
+  for (const room_rule& r : rooms) {
+    if (auth::room_matches(r.pattern, room) &&
+        (best == nullptr || r.pattern.size() > best->pattern.size())) {
+      best = &r;
+    }
+  }
+  if (best != nullptr) {
+    out.max_messages = best->max_messages.value_or(out.max_messages);
+    out.max_age_ms = best->max_age_ms.value_or(out.max_age_ms);
+    out.max_bytes = best->max_bytes.value_or(out.max_bytes);
+  }
+  return out;
 }
 
 namespace_settings& serve_settings::namespace_named(const std::string& name) {

@@ -82,8 +82,9 @@ std::shared_ptr<jwt_auth_config> make_jwt_config(const jwt_settings& jwt, bool a
 std::unique_ptr<store::history_store> make_history(const serve_settings& settings) {
   store::history_options options;
   const history_settings h = settings.history;
-  options.limits = [h](std::string_view) {
-    return store::history_limits{h.max_messages, h.max_age_ms, h.max_bytes};
+  options.limits = [h](std::string_view room) {
+    const history_settings::limits l = h.for_room(room);
+    return store::history_limits{l.max_messages, l.max_age_ms, l.max_bytes};
   };
   if (settings.data_dir.empty()) return std::make_unique<store::memory_history>(std::move(options));
   std::filesystem::create_directories(settings.data_dir);

@@ -53,6 +53,20 @@ struct history_settings {
   uint64_t max_messages = 100;
   uint64_t max_age_ms = 5 * 60 * 1000;
   uint64_t max_bytes = 1024 * 1024;
+  // [history.rooms."chat:*"]: other limits for the rooms a pattern matches (`*` wildcards; the
+  // longest matching pattern wins; a key left out keeps the value above). Rooms are shared by
+  // every rooms namespace, the HTTP API and SSE, so their limits follow their names, as
+  // Centrifugo's channel namespaces ("chat:...") do.
+  struct room_rule {
+    std::string pattern;
+    std::optional<uint64_t> max_messages, max_age_ms, max_bytes;
+  };
+  std::vector<room_rule> rooms;
+  // The limits of one room.
+  struct limits {
+    uint64_t max_messages, max_age_ms, max_bytes;
+  };
+  limits for_room(std::string_view room) const;
 };
 
 // [sse]: GET /sse?rooms=a,b (docs/sse.md).

@@ -114,6 +114,23 @@ describe('relay config', () => {
     assert.match(syntax.stderr, /syntax\.toml:1:\d+: TOML syntax: /);
   });
 
+  test('history.rooms tables: each key checked as its [history] namesake', () => {
+    const file = writeConfig('rules.toml', [
+      '[history.rooms."chat:*"]',   // 1
+      'max_messages = 3',           // 2
+      'max_age = "a while"',        // 3
+      'max_mesages = 4',            // 4
+    ].join('\n'));
+    const check = relay(['config', 'check', file]);
+    assert.equal(check.status, 1);
+    assert.deepEqual(check.stderr.trim().split('\n'), [
+      `${file}:3: history.rooms."chat:*".max_age: expected a duration ("250ms", "30s", "5m", ` +
+        '"1h", or a number of milliseconds)',
+      `${file}:4: unknown key 'history.rooms."chat:*".max_mesages' (max_messages, max_age, ` +
+        'max_bytes)',
+    ]);
+  });
+
   test('serve refuses a bad file before listening, naming key and line', () => {
     const file = writeConfig('refused.toml', '[websocket]\nhigh_water = "lots"\n');
     const r = relay(['serve', '--config', file, '--port', '0']);
@@ -121,6 +138,28 @@ describe('relay config', () => {
     assert.match(r.stderr, /refused\.toml:2: websocket\.high_water: expected a size/);
     assert.doesNotMatch(r.stdout, /listening on/);
   });
+});
+
+test('history limits per room pattern: the longest matching pattern wins', async () => {
+  const file = writeConfig('history-rules.toml', [
+    '[history]',
+    'max_messages = 5',
+    '[history.rooms."chat:*"]',
+    'max_messages = 2',
+    '[history.rooms."chat:vip:*"]',
+    'max_messages = 4',
+    '[namespaces."/live"]',
+  ].join('\n'));
+  const server = await serve(['--config', file]);
+  const c = connect(server, '/live');
+  await onceEvent(c, 'connect', T, 'connect');
+  const kept = {};
+  for (const room of ['chat:a', 'chat:vip:x', 'other']) {
+    for (let i = 1; i <= 6; i++) await c.emitWithAck('publish', { room, data: i });
+    const page = await c.emitWithAck('history', { room, since: 0 });
+    kept[room] = page.messages.map((m) => m.data);
+  }
+  assert.deepEqual(kept, { 'chat:a': [5, 6], 'chat:vip:x': [3, 4, 5, 6], other: [2, 3, 4, 5, 6] });
 });
 
 describe('relay serve --config', () => {
