@@ -468,6 +468,7 @@ int serve_main(int argc, char** argv) {
       socketio::detail::namespace_config& nc = io.impl_->namespace_named(name);
       nc.messages_in = &metrics->messages_in.with({name});
       nc.messages_out = &metrics->messages_out.with({name});
+      nc.bytes_out = &metrics->bytes_out.with({name});
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "relay: JWT key: %s\n", e.what());

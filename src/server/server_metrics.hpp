@@ -32,6 +32,10 @@ struct server_metrics {
           .with();
   metrics::family<metrics::counter>& messages_in = registry.add_counter(
       "relay_messages_received_total", "Socket.IO events received, by namespace.", {"namespace"});
+  metrics::family<metrics::counter>& bytes_out = registry.add_counter(
+      "relay_sent_bytes_total",
+      "Socket.IO event bytes sent (packet text; binary attachments aside), by namespace.",
+      {"namespace"});
   metrics::family<metrics::counter>& messages_out = registry.add_counter(
       "relay_messages_sent_total",
       "Socket.IO events sent (an emit, or one copy of a broadcast; not acks), by namespace.",

@@ -125,6 +125,7 @@ void socket_state::send_event(std::string_view event, const args& a, bool compre
   thread_local encoded_packet scratch;  // see send()
   if (config.messages_out != nullptr) config.messages_out->inc();
   encode_event(nsp, std::nullopt, event, a, scratch);
+  if (config.bytes_out != nullptr) config.bytes_out->inc(scratch.text.size());
   send_encoded(scratch, compress);
 }
 
@@ -559,6 +560,7 @@ class broadcast_sender {
     if (s.config.messages_out != nullptr) s.config.messages_out->inc();
     if (s.nsp == packet_->raw.nsp) {
       const encoded_packet& e = packet_->encoded;
+      if (s.config.bytes_out != nullptr) s.config.bytes_out->inc(e.text.size());
       engineio::session& session = *s.client->session;
       if (session.send_prebuilt_text(frame(), e.text.size(), spec.compress)) {
         for (const json::binary_ptr& b : e.attachments) session.send_binary(*b, spec.compress);
@@ -573,6 +575,7 @@ class broadcast_sender {
       q.nsp = s.nsp;
       e = encode(q);
     }
+    if (s.config.bytes_out != nullptr) s.config.bytes_out->inc(e.text.size());
     s.send_encoded(e, spec.compress);
     return true;
   }

@@ -79,6 +79,7 @@ struct namespace_config {
   std::function<bool(std::string_view name, const json::value& auth)> matches;
   metrics::counter* messages_in = nullptr;   // events received (with runtime_metrics)
   metrics::counter* messages_out = nullptr;  // packets sent: emits and broadcast copies
+  metrics::counter* bytes_out = nullptr;     // their text bytes (binary attachments aside)
 };
 
 // Who a broadcast goes to, and how.

@@ -93,6 +93,9 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
   assert.equal(grew('relay_messages_received_total{namespace="/live"}'), 4);  // 3 joins, 1 publish
   // Acks are not events; the two messages reach alice once and bob twice (broadcast copies).
   assert.equal(grew('relay_messages_sent_total{namespace="/live"}'), 4);
+  // Each is one packet like 2/live,["message",{"room":"ok:1","data":1,"from":"alice","offset":1}].
+  const sentBytes = grew('relay_sent_bytes_total{namespace="/live"}');
+  assert.ok(sentBytes >= 4 * 55 && sentBytes <= 4 * 80, `sent bytes ${sentBytes}`);
   assert.equal(grew('relay_broadcast_recipients_total'), 4);
   assert.equal(grew('relay_publishes_total{source="socketio"}'), 1);
   assert.equal(grew('relay_publishes_total{source="http"}'), 1);
