@@ -112,6 +112,10 @@ void socket_state::send(const packet& p, bool compress) {
   // an emit allocates nothing here once the buffer has grown.
   thread_local encoded_packet scratch;
   encode(p, scratch);
+  if (p.type == packet_type::event) {  // emit_with_ack, emits kept for recovery, replays
+    if (config.messages_out != nullptr) config.messages_out->inc();
+    if (config.bytes_out != nullptr) config.bytes_out->inc(scratch.text.size());
+  }
   send_encoded(scratch, compress);
 }
 
