@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "http/client_address.hpp"
 #include "http/content_coding.hpp"
 #include "http/cookie.hpp"
 #include "http/query.hpp"
@@ -125,6 +126,12 @@ void check_request(const request& req, const parse_result& r, const char* buf, s
                         v.data() + v.size() <= h.value.data() + h.value.size()),
           "cookie value inside the header");
     check(v.find(';') == std::string_view::npos, "cookie value holds no ';'");
+    // X-Forwarded-For behind a trusted proxy: the client is the peer or one of the entries.
+    static const relay::http::proxy_trust kTrust =
+        *relay::http::proxy_trust::parse({"127.0.0.1", "10.0.0.0/8", "fd00::/8"});
+    const std::string client = relay::http::client_address("127.0.0.1", h.value, kTrust);
+    check(client == "127.0.0.1" || h.value.find(client) != std::string_view::npos,
+          "the client address is the peer or an X-Forwarded-For entry");
   }
   // The query (API, SSE, tokens): a parameter is a slice of the query; a decoded value is never
   // longer than its encoding.

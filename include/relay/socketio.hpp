@@ -341,6 +341,10 @@ struct server_options {
   // Asked before each new Engine.IO session with the client's address: 0 admits it, an HTTP
   // status (429, 503) refuses it. Runs on a loop thread. Unset: all pass (Node: allowRequest).
   std::function<uint16_t(std::string_view remote_ip)> admit_handshake;
+  // Reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client for
+  // admit_handshake: the rightmost entry that is not one of them. Empty: the TCP peer.
+  // start() throws on an entry that is neither.
+  std::vector<std::string> trusted_proxies;
 };
 
 class server {

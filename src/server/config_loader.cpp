@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/log.hpp"
+#include "http/client_address.hpp"
 
 namespace relay::server {
 namespace {
@@ -327,6 +328,10 @@ void config_loader::validate() {
     if (!readable_file(path)) {
       problem(origin("jwt.public_keys"), "jwt.public_keys: cannot read '" + path + "'");
     }
+  }
+  if (auto trust = http::proxy_trust::parse(settings_.socketio.trusted_proxies); !trust) {
+    problem(origin("server.trusted_proxies"),
+            "server.trusted_proxies: '" + trust.error() + "' is not an address or a CIDR range");
   }
   if (log::level l; !log::parse_level(settings_.log.level, l)) {
     problem(origin("log.level"),

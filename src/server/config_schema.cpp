@@ -101,6 +101,10 @@ const std::vector<serve_setting>& build_serve_schema() {
                 RELAY_FIELD(server.tls_cert)),
       serve_key("server.tls_key", "--tls-key", "PEM private key for server.tls_cert", text,
                 RELAY_FIELD(server.tls_key)),
+      serve_key("server.trusted_proxies", "--trusted-proxy",
+                "Reverse proxies (addresses, CIDR ranges) whose X-Forwarded-For names the client "
+                "for the per-IP limits (empty: the TCP peer is the client)",
+                list, RELAY_FIELD(socketio.trusted_proxies)),
       serve_key("server.shutdown_timeout", "--shutdown-timeout",
                 "On SIGTERM/SIGINT: how long to wait for close handshakes and queued output",
                 millis(), RELAY_FIELD(server.shutdown_timeout_ms)),

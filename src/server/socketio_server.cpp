@@ -96,6 +96,14 @@ void server_impl::start_with(relay::server::server_config cfg) {
   engine_options_.cors_origins = options_.cors_origins;
   engine_options_.allowed_origins = options_.allowed_origins;
   engine_options_.admit_handshake = options_.admit_handshake;
+  if (!options_.trusted_proxies.empty()) {
+    auto trust = http::proxy_trust::parse(options_.trusted_proxies);
+    if (!trust) {
+      throw std::runtime_error("trusted_proxies: '" + trust.error() +
+                               "' is not an address or a CIDR range");
+    }
+    engine_options_.trusted_proxies = std::make_shared<const http::proxy_trust>(std::move(*trust));
+  }
   decoder_options_.max_depth = options_.max_json_depth;
   engine_options_.cors_credentials = options_.cors_credentials;
   engine_options_.cookie = options_.cookie;

@@ -148,9 +148,8 @@ handshake_info engine::capture_handshake(const http::request& req,
 
 std::string engine::open_packet(const std::string& sid, bool upgrade) const {
   std::string p = "0";
-  encode_open_packet(sid, upgrade ? can_upgrade::yes : can_upgrade::no,
-                     options_->ping_interval_ms, options_->ping_timeout_ms, options_->max_payload,
-                     p);
+  encode_open_packet(sid, upgrade ? can_upgrade::yes : can_upgrade::no, options_->ping_interval_ms,
+                     options_->ping_timeout_ms, options_->max_payload, p);
   return p;
 }
 
@@ -169,9 +168,9 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
   }
   if (!options_->allowed_origins.empty()) {
     const std::string_view origin = req.header("Origin");
-    if (!origin.empty() && std::find(options_->allowed_origins.begin(),
-                                     options_->allowed_origins.end(),
-                                     origin) == options_->allowed_origins.end()) {
+    if (!origin.empty() &&
+        std::find(options_->allowed_origins.begin(), options_->allowed_origins.end(), origin) ==
+            options_->allowed_origins.end()) {
       reject(http, handshake_error::forbidden, cors);
       return;
     }
@@ -197,7 +196,12 @@ void engine::handle(http::http_session& http, http::request& req, std::span<uint
       return;
     }
     if (options_->admit_handshake) {
-      if (const uint16_t refused = options_->admit_handshake(remote_ip(http.fd())); refused != 0) {
+      std::string client = remote_ip(http.fd());
+      if (options_->trusted_proxies) {
+        client =
+            http::client_address(client, req.header("X-Forwarded-For"), *options_->trusted_proxies);
+      }
+      if (const uint16_t refused = options_->admit_handshake(client); refused != 0) {
         ++stats_.bad_requests;
         http.respond(static_cast<http::status>(refused), "application/json",
                      refused == 429 ? R"({"code":4,"message":"Too many connections"})"

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/flat_ptr_set.hpp"
+#include "http/client_address.hpp"
 #include "http/router.hpp"
 #include "proto/engineio/handshake_error.hpp"
 #include "proto/engineio/session.hpp"
@@ -65,6 +66,9 @@ struct engine_options {
   // 0 admits it; an HTTP status (429, 503) refuses it with {"code":4,"message":...}. Unset:
   // every handshake passes (Node: allowRequest).
   std::function<uint16_t(std::string_view remote_ip)> admit_handshake;
+  // Set: a request from one of these proxies is the client named in X-Forwarded-For (see
+  // http::client_address), for admit_handshake.
+  std::shared_ptr<const http::proxy_trust> trusted_proxies;
 };
 
 // The upper layer (Socket.IO), called on the session's loop.
