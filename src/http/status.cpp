@@ -23,6 +23,8 @@ std::string_view reason_phrase(status s) noexcept {
       return "Method Not Allowed";
     case status::request_timeout:
       return "Request Timeout";
+    case status::conflict:
+      return "Conflict";
     case status::payload_too_large:
       // RFC 9110 §15.5.14 renamed it "Content Too Large"; the older phrase matches the enum
       // and what most clients and logs expect.

@@ -14,6 +14,7 @@ enum class status : uint16_t {
   not_found = 404,
   method_not_allowed = 405,
   request_timeout = 408,
+  conflict = 409,
   payload_too_large = 413,
   upgrade_required = 426,
   too_many_requests = 429,

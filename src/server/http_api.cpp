@@ -118,9 +118,7 @@ struct pending_publish final : http::held_request_owner {
     if (--remaining != 0) return;
     const std::string answer =
         json::to_string(json::value(json::object{{"ok", true}, {"results", std::move(results)}}));
-    // Two first attempts racing with one key are both published; only one is remembered. A
-    // client retries after an answer it lost, not in parallel, so this stays a corner.
-    if (!idempotency_key.empty()) idempotency->remember(idempotency_key, answer, now_ms);
+    if (!idempotency_key.empty()) idempotency->complete(idempotency_key, answer);
     if (session != nullptr) session->respond(status::ok, kJson, answer);
   }
 };
@@ -137,11 +135,23 @@ void publish(http::http_session& session, const http::request& req, const http_a
                 "idempotency_key is at most 200 bytes");
   }
   const uint64_t now = wall_clock_ms();
-  if (!key.empty()) {
-    if (auto earlier = api.idempotency->find(key, now)) {
-      return session.respond(status::ok, kJson, *earlier, "Idempotent-Replayed: true\r\n");
+  // The key is claimed after the request is checked (a refused request publishes nothing and
+  // leaves the key free), right before publishing.
+  auto claim_key = [&]() {
+    if (key.empty()) return true;
+    idempotency_cache::claim_result c = api.idempotency->claim(key, now);
+    if (c.state == idempotency_cache::claim_state::answered) {
+      session.respond(status::ok, kJson, c.answer, "Idempotent-Replayed: true\r\n");
+      return false;
     }
-  }
+    if (c.state == idempotency_cache::claim_state::in_progress) {
+      fail(session, status::conflict, "idempotency_key_in_progress",
+           "a request with this idempotency key is still being published; retry",
+           "Retry-After: 1\r\n");
+      return false;
+    }
+    return true;
+  };
   std::vector<std::string> rooms;
   if (const json::value* room = body->find("room"); room != nullptr) {
     if (!valid_room(room)) {
@@ -168,6 +178,7 @@ void publish(http::http_session& session, const http::request& req, const http_a
   const json::value* data = body->find("data");
   const json::value* from = body->find("from");
   const json::value sender = from != nullptr && from->is_string() ? *from : json::value();
+  if (!claim_key()) return;
   auto pending = std::make_shared<pending_publish>();
   pending->session = &session;
   pending->remaining = rooms.size();

@@ -11,24 +11,26 @@ void idempotency_cache::drop_expired(uint64_t now_ms) {
   }
 }
 
-std::optional<std::string> idempotency_cache::find(std::string_view key, uint64_t now_ms) {
-  std::lock_guard lock(mu_);
-  drop_expired(now_ms);
-  const auto it = entries_.find(std::string(key));
-  if (it == entries_.end()) return std::nullopt;
-  return it->second.answer;
-}
-
-bool idempotency_cache::remember(std::string_view key, std::string answer, uint64_t now_ms) {
+idempotency_cache::claim_result idempotency_cache::claim(std::string_view key, uint64_t now_ms) {
   std::lock_guard lock(mu_);
   drop_expired(now_ms);
   const uint64_t expires = now_ms + ttl_ms_;
-  const auto [it, inserted] = entries_.try_emplace(std::string(key), entry{expires, {}});
-  if (!inserted) return false;
-  it->second.answer = std::move(answer);
+  const auto [it, inserted] = entries_.try_emplace(std::string(key), entry{expires, {}, true});
+  if (!inserted) {
+    if (it->second.pending) return {claim_state::in_progress, {}};
+    return {claim_state::answered, it->second.answer};
+  }
   order_.emplace_back(expires, it->first);
-  drop_expired(now_ms);  // over max_entries: the oldest goes
-  return true;
+  drop_expired(now_ms);
+  return {claim_state::fresh, {}};
+}
+
+void idempotency_cache::complete(std::string_view key, std::string answer) {
+  std::lock_guard lock(mu_);
+  const auto it = entries_.find(std::string(key));
+  if (it == entries_.end()) return;  // evicted meanwhile
+  it->second.answer = std::move(answer);
+  it->second.pending = false;
 }
 
 size_t idempotency_cache::size() const {

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,10 +18,17 @@ class idempotency_cache {
  public:
   idempotency_cache(uint64_t ttl_ms, size_t max_entries) : ttl_ms_(ttl_ms), max_(max_entries) {}
 
-  // The answer stored under `key` if it is younger than the ttl.
-  std::optional<std::string> find(std::string_view key, uint64_t now_ms);
-  // Stores the answer; false (and nothing stored) if the key already has a live one.
-  bool remember(std::string_view key, std::string answer, uint64_t now_ms);
+  // A request with `key` arrives. fresh: the key is now this request's, which must complete()
+  // it; answered: the stored answer; in_progress: an earlier request with the key has not
+  // answered yet (two first attempts racing: only one may publish).
+  enum class claim_state { fresh, answered, in_progress };
+  struct claim_result {
+    claim_state state;
+    std::string answer;  // when answered
+  };
+  claim_result claim(std::string_view key, uint64_t now_ms);
+  // The answer of the request that claimed `key`.
+  void complete(std::string_view key, std::string answer);
 
   size_t size() const;
 
@@ -32,6 +38,7 @@ class idempotency_cache {
   struct entry {
     uint64_t expires_ms;
     std::string answer;
+    bool pending = false;  // claimed, not answered yet
   };
   const uint64_t ttl_ms_;
   const size_t max_;

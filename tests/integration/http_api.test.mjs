@@ -141,6 +141,32 @@ test('a retried publish with the same idempotency key is delivered once', async 
   assert.deepEqual(h.body.messages.map((m) => m.data.id), [42, 43]);
 });
 
+test('racing first attempts with one idempotency key publish once', async () => {
+  // Forty at once, on as many connections (and loops): one publishes; the others get its
+  // answer, or 409 while it is still in flight. The window between claim and answer is short,
+  // so this run rarely overlaps two first attempts; the unit test
+  // IdempotencyCache.OneClaimPerKeyTheOthersWaitForItsAnswer pins the claim itself.
+  // A hundred rooms keep the first one in flight for a while (both loops append their share).
+  const rooms = Array.from({ length: 100 }, (_, i) => `race:${i}`);
+  const body = { rooms, data: 'once', idempotency_key: 'race-1' };
+  const all = await Promise.all(Array.from({ length: 40 }, () =>
+    api('/api/publish', { method: 'POST', body, headers: { Connection: 'close' } })));
+  const statuses = all.map((r) => r.status);
+  assert.ok(statuses.every((s) => s === 200 || s === 409), `statuses ${statuses}`);
+  const answered = all.filter((r) => r.status === 200);
+  assert.equal(answered.filter((r) => r.headers.get('idempotent-replayed') === null).length, 1,
+    'exactly one request published');
+  for (const r of answered) assert.deepEqual(r.body, answered[0].body);
+  for (const r of all.filter((x) => x.status === 409)) {
+    assert.equal(r.body.code, 'idempotency_key_in_progress');
+    assert.equal(r.headers.get('retry-after'), '1');
+  }
+  for (const room of [rooms[0], rooms[57], rooms[99]]) {
+    const h = await api(`/api/history/${room}`);
+    assert.deepEqual(h.body.messages.map((m) => m.data), ['once'], room);
+  }
+});
+
 test('broadcast reaches every socket; disconnect by user takes only that user', async () => {
   const dave = await subscriber('dave', []);
   const erin = await subscriber('erin', []);

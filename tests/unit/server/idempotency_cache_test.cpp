@@ -5,27 +5,30 @@
 namespace relay::server {
 namespace {
 
-TEST(IdempotencyCache, RemembersAnAnswerUntilItsTtl) {
-  idempotency_cache cache(1000, 10);
-  EXPECT_FALSE(cache.find("k", 0));
-  EXPECT_TRUE(cache.remember("k", "first", 0));
-  EXPECT_FALSE(cache.remember("k", "second", 500));  // the live answer stays
-  EXPECT_EQ(cache.find("k", 999), "first");
-  EXPECT_FALSE(cache.find("k", 1000));
-  EXPECT_TRUE(cache.remember("k", "again", 1000));
-  EXPECT_EQ(cache.find("k", 1500), "again");
-  EXPECT_EQ(cache.size(), 1u);
+TEST(IdempotencyCache, TheOldestKeyGoesPastTheBound) {
+  using claim = idempotency_cache::claim_state;
+  idempotency_cache cache(1000, 2);
+  for (const char* k : {"a", "b", "c"}) {
+    ASSERT_EQ(cache.claim(k, 0).state, claim::fresh);
+    cache.complete(k, k);
+  }
+  EXPECT_EQ(cache.claim("a", 3).state, claim::fresh);  // "a" was dropped for "c"
+  EXPECT_EQ(cache.claim("c", 3).answer, "c");
+  EXPECT_EQ(cache.size(), 2u);
 }
 
-TEST(IdempotencyCache, TheOldestKeyGoesPastTheBound) {
-  idempotency_cache cache(1000, 2);
-  cache.remember("a", "1", 0);
-  cache.remember("b", "2", 1);
-  cache.remember("c", "3", 2);
-  EXPECT_FALSE(cache.find("a", 3));
-  EXPECT_EQ(cache.find("b", 3), "2");
-  EXPECT_EQ(cache.find("c", 3), "3");
-  EXPECT_EQ(cache.size(), 2u);
+TEST(IdempotencyCache, OneClaimPerKeyTheOthersWaitForItsAnswer) {
+  using claim = idempotency_cache::claim_state;
+  idempotency_cache cache(1000, 10);
+  EXPECT_EQ(cache.claim("k", 0).state, claim::fresh);
+  EXPECT_EQ(cache.claim("k", 1).state, claim::in_progress);  // a racing first attempt
+  cache.complete("k", "answer");
+  const idempotency_cache::claim_result again = cache.claim("k", 2);
+  EXPECT_EQ(again.state, claim::answered);
+  EXPECT_EQ(again.answer, "answer");
+  EXPECT_EQ(cache.claim("k", 1000).state, claim::fresh);  // expired: a new claim
+  cache.complete("gone", "nobody claimed it");            // ignored
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 }  // namespace
