@@ -297,8 +297,13 @@ int serve_main(int argc, char** argv) {
       cfg.threads != 0 ? cfg.threads : std::max(1u, std::thread::hardware_concurrency());
   auto metrics = std::make_shared<server_metrics>(loops);
   socketio::detail::runtime_metrics runtime_counters{
-      &metrics->handshakes_polling, &metrics->handshakes_websocket, &metrics->sessions,
-      &metrics->socketio_bytes_in, &metrics->broadcast_recipients};
+      .handshakes_polling = &metrics->handshakes_polling,
+      .handshakes_websocket = &metrics->handshakes_websocket,
+      .sessions = &metrics->sessions,
+      .sessions_websocket = &metrics->sessions_websocket,
+      .sessions_polling = &metrics->sessions_polling,
+      .bytes_in = &metrics->socketio_bytes_in,
+      .broadcast_recipients = &metrics->broadcast_recipients};
 
   std::shared_ptr<room_hub> hub;
   try {

@@ -25,6 +25,11 @@ struct server_metrics {
   metrics::gauge& sessions =
       registry.add_gauge("relay_connections", "Open connections, by protocol.", {"protocol"})
           .with({"socketio"});
+  metrics::family<metrics::gauge>& by_transport =
+      registry.add_gauge("relay_socketio_connections",
+                         "Open Engine.IO sessions, by current transport.", {"transport"});
+  metrics::gauge& sessions_websocket = by_transport.with({"websocket"});
+  metrics::gauge& sessions_polling = by_transport.with({"polling"});
   metrics::counter& socketio_bytes_in =
       registry
           .add_counter("relay_socketio_received_bytes_total",

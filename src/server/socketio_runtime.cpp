@@ -651,6 +651,7 @@ void loop_runtime::on_open(engineio::session& s, engineio::handshake_info&& info
                                                           : m->handshakes_polling)
         ->inc();
     m->sessions->add(1);
+    if (metrics::gauge* g = m->by_transport(s)) g->add(1);
   }
   auto* c = new client_state(*this, s);
   c->hs.headers = std::move(info.headers);
@@ -691,10 +692,20 @@ void loop_runtime::protocol_error(client_state& c) {
   if (c.session != nullptr) c.session->close("parse error");
 }
 
+void loop_runtime::on_upgrade(engineio::session&) {
+  const runtime_metrics* m = server_.metrics();
+  if (m == nullptr || m->sessions_polling == nullptr || m->sessions_websocket == nullptr) return;
+  m->sessions_polling->sub(1);
+  m->sessions_websocket->add(1);
+}
+
 void loop_runtime::on_close(engineio::session& s, std::string_view reason) {
   auto* c = static_cast<client_state*>(s.user_data);
   if (c == nullptr) return;
-  if (const runtime_metrics* m = server_.metrics()) m->sessions->sub(1);
+  if (const runtime_metrics* m = server_.metrics()) {
+    m->sessions->sub(1);
+    if (metrics::gauge* g = m->by_transport(s)) g->sub(1);
+  }
   s.user_data = nullptr;
   c->session = nullptr;
   for (auto& sock : c->sockets.snapshot()) sock->close(reason, false);

@@ -35,8 +35,15 @@ struct runtime_metrics {
   metrics::counter* handshakes_polling = nullptr;
   metrics::counter* handshakes_websocket = nullptr;
   metrics::gauge* sessions = nullptr;
+  metrics::gauge* sessions_websocket = nullptr;  // the same, by current transport
+  metrics::gauge* sessions_polling = nullptr;
   metrics::counter* bytes_in = nullptr;
   metrics::counter* broadcast_recipients = nullptr;
+
+  metrics::gauge* by_transport(const engineio::session& s) const {
+    return s.transport() == engineio::transport_kind::websocket ? sessions_websocket
+                                                                : sessions_polling;
+  }
 };
 
 // Inbound limits per connection (an Engine.IO session, all its namespaces), as token buckets:
@@ -324,6 +331,7 @@ class loop_runtime final : public engineio::engine_handler {
   void on_message(engineio::session& s, std::string_view text) override;
   void on_binary(engineio::session& s, std::span<const uint8_t> data) override;
   void on_close(engineio::session& s, std::string_view reason) override;
+  void on_upgrade(engineio::session& s) override;
 
   void on_packet(client_state& c, packet& p);
   // Charges a message's bytes; false when an event should be dropped (and the client was told).

@@ -88,6 +88,9 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
   const now = samples(text);
   const grew = (k) => (now.get(k) ?? 0) - zero(k);
   assert.equal(now.get('relay_connections{protocol="socketio"}'), 2, text);
+  // alice came over WebSocket, bob over polling and then upgraded.
+  assert.equal(now.get('relay_socketio_connections{transport="websocket"}'), 2, text);
+  assert.equal(now.get('relay_socketio_connections{transport="polling"}'), 0, text);
   assert.ok(grew('relay_socketio_handshakes_total{transport="websocket"}') >= 1);
   assert.ok(grew('relay_socketio_handshakes_total{transport="polling"}') >= 3);
   assert.equal(grew('relay_messages_received_total{namespace="/live"}'), 4);  // 3 joins, 1 publish

@@ -79,6 +79,8 @@ class engine_handler {
   virtual void on_message(session& s, std::string_view text) = 0;
   virtual void on_binary(session& s, std::span<const uint8_t> data) = 0;
   virtual void on_close(session& s, std::string_view reason) = 0;
+  // The session moved from long-polling to WebSocket.
+  virtual void on_upgrade(session&) {}
 
  protected:
   ~engine_handler() = default;

@@ -139,7 +139,8 @@ void session::send_packet(packet_type type, std::string_view data, bool binary, 
     // A polling client that stopped fetching: the same slow-consumer limit as a WebSocket's
     // queue, never an unbounded buffer.
     ++engine_.stats().slow_consumer_closes;
-    core::note_slow_consumer("polling", ps.queued_bytes, engine_.options().websocket.max_buffered_bytes);
+    core::note_slow_consumer("polling", ps.queued_bytes,
+                             engine_.options().websocket.max_buffered_bytes);
     terminate("transport error");
     return;
   }
@@ -300,6 +301,7 @@ void session::finish_upgrade() {
   ws_ = probe_;
   probe_ = nullptr;
   transport_ = transport_kind::websocket;
+  engine_.handler_ref().on_upgrade(*this);
   if (ps.poll != nullptr) answer_poll("6");
   // What waited for a poll goes over the WebSocket, in order.
   std::vector<queued_packet> waiting;
@@ -361,8 +363,8 @@ void session::terminate(std::string_view reason, poll_answer answer) {
   if (poll_held()) {
     http::http_session* http = polling_->poll;
     polling_->poll = nullptr;
-    http->respond(http::status::ok, kPollContentType,
-                  answer == poll_answer::noop ? "6" : "1", polling_->cors);
+    http->respond(http::status::ok, kPollContentType, answer == poll_answer::noop ? "6" : "1",
+                  polling_->cors);
   }
   if (probe_ != nullptr) {
     probe_->user_data = nullptr;
