@@ -28,6 +28,7 @@
 #   BENCH_PUB_SEARCH_SECONDS=2 publish: measured seconds per step of the search
 #   BENCH_PUB_SEARCH_BUDGET=120   publish: seconds after which the search stops stepping
 #   BENCH_PUB_P99_MS=50        publish: the p99 bound of the search
+#   BENCH_SIO_RECOVERY=0       1: both Socket.IO servers with connection state recovery on
 #   RELAY_BIN=build/release/relay    the server under test (`relay serve`)
 #   RELAY_SIO_BIN=build/release/examples/bench_server   Relay's Socket.IO benchmark app
 #   BENCH_CMD="<RELAY_BIN> bench"    the load generator command
@@ -58,6 +59,7 @@ PUB_SEARCH_SUBSCRIBERS=${BENCH_PUB_SEARCH_SUBSCRIBERS:-1000}
 PUB_SEARCH_SECONDS=${BENCH_PUB_SEARCH_SECONDS:-2}
 PUB_SEARCH_BUDGET=${BENCH_PUB_SEARCH_BUDGET:-120}
 PUB_P99_MS=${BENCH_PUB_P99_MS:-50}
+SIO_RECOVERY=${BENCH_SIO_RECOVERY:-0}
 RELAY_BIN=${RELAY_BIN:-$ROOT/build/release/relay}
 RELAY_SIO_BIN=${RELAY_SIO_BIN:-$ROOT/build/release/examples/bench_server}
 read -r -a BENCH <<< "${BENCH_CMD:-$RELAY_BIN bench}"
@@ -100,8 +102,8 @@ server_command() {  # server name -> command words
     relay) echo "$RELAY_BIN serve --host 127.0.0.1 --port 0 --threads 1" ;;
     node) echo "node $ROOT/bench/node/ws_server.mjs 0" ;;
     raw) echo "$RAW_SERVER 0" ;;
-    relay-sio) echo "$RELAY_SIO_BIN --host 127.0.0.1 --port 0 --threads 1" ;;
-    node-sio) echo "node $ROOT/bench/node/sio_server.mjs 0" ;;
+    relay-sio) echo "$RELAY_SIO_BIN --host 127.0.0.1 --port 0 --threads 1 --recovery $SIO_RECOVERY" ;;
+    node-sio) echo "node $ROOT/bench/node/sio_server.mjs 0 $SIO_RECOVERY" ;;
     # The rate limits of relay serve are per Socket.IO connection (the subscribers send one
     # join each) and do not apply to the HTTP API; the history stays in memory.
     relay-pub) echo "$RELAY_BIN serve --host 127.0.0.1 --port 0 --threads 1 --rooms-namespace /live --api-key $PUB_KEY" ;;

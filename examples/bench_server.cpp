@@ -2,7 +2,7 @@
 // bench/node/): every client joins room "s" unless its handshake query has pub=1; event "echo"
 // is answered with socket.emit("echo", data); event "pub" does io.to("s").emit("m", data).
 //
-//   bench_server --port 3000 [--threads N] [--host H]
+//   bench_server --port 3000 [--threads N] [--host H] [--recovery 1]
 #include <pthread.h>
 #include <signal.h>
 
@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
       options.threads = static_cast<unsigned>(std::atoi(argv[i + 1]));
     } else if (std::strcmp(argv[i], "--host") == 0) {
       options.host = argv[i + 1];
+    } else if (std::strcmp(argv[i], "--recovery") == 0) {
+      options.recovery.enabled = std::atoi(argv[i + 1]) != 0;
     }
   }
 

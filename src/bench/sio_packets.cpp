@@ -42,10 +42,21 @@ sio_packet scan_event(std::span<const uint8_t> head, uint64_t length,
   p += 2;
   const uint64_t data_at = p;
   if (length < data_at + 2 || tail[0] != '"' || tail[1] != ']') return bad;
-  const uint64_t data_end = length - 2;
+  uint64_t data_end = length - 2;
   const size_t visible = data_end < h ? static_cast<size_t>(data_end) : h;
-  for (size_t i = data_at; i < visible; ++i)
-    if (!plain_string_char(head[i])) return bad;  // an escape or a second argument
+  for (size_t i = data_at; i < visible; ++i) {
+    if (plain_string_char(head[i])) continue;
+    // One more string argument, whole within the head: connection state recovery's offset
+    // (`42["m","data","1a"]`); anything else (an escape, other arguments) is not expected.
+    if (head[i] != '"' || data_end > h || i + 3 >= visible || head[i + 1] != ',' ||
+        head[i + 2] != '"') {
+      return bad;
+    }
+    for (size_t j = i + 3; j < visible; ++j)
+      if (!plain_string_char(head[j])) return bad;
+    data_end = i;
+    break;
+  }
   sio_packet e;
   e.kind = sio_kind::event;
   e.name =

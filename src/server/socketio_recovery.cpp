@@ -47,7 +47,6 @@ uint64_t recovery_store::stamp(json::value& data) {
 void recovery_store::trim(journal& j, uint64_t now_ms) {
   while (!j.entries.empty() && j.entries.front().emitted_ms + max_ms_ < now_ms) {
     j.trimmed_ms = std::max(j.trimmed_ms, j.entries.front().emitted_ms);
-    j.seq_of.erase(j.entries.front().id);
     j.entries.pop_front();
     ++j.first_seq;
   }
@@ -62,7 +61,6 @@ void recovery_store::record(unsigned loop, std::shared_ptr<const broadcast_spec>
   // Trimming by the event's own age keeps it a pure function of the entry: every loop drops
   // the same events, whenever it gets to them.
   trim(j, emitted_ms);
-  j.seq_of.emplace(id, j.first_seq + j.entries.size());
   j.entries.push_back(entry{id, emitted_ms, std::move(spec), std::move(packet)});
 }
 
@@ -78,12 +76,23 @@ socketio::saved_session to_saved(const persisted_session& s) {
 
 void recovery_store::persist(persisted_session s, uint64_t now_ms) {
   std::lock_guard lock(sessions_mu_);
-  std::erase_if(sessions_,
-                [&](const auto& kv) { return kv.second.disconnected_ms + max_ms_ < now_ms; });
+  expire_sessions(now_ms);
   s.disconnected_ms = now_ms;
   s.disconnected_unix_ms = core::wall_clock_ms();
+  session_order_.emplace_back(now_ms, s.pid);
   std::string pid = s.pid;
   sessions_[pid] = std::move(s);
+}
+
+void recovery_store::expire_sessions(uint64_t now_ms) {
+  while (!session_order_.empty() && session_order_.front().first + max_ms_ < now_ms) {
+    auto it = sessions_.find(session_order_.front().second);
+    // A pid kept again later has a newer time: only the session this record was made for goes.
+    if (it != sessions_.end() && it->second.disconnected_ms == session_order_.front().first) {
+      sessions_.erase(it);
+    }
+    session_order_.pop_front();
+  }
 }
 
 void recovery_store::load(std::vector<socketio::saved_session> sessions, uint64_t now_ms) {
@@ -104,6 +113,7 @@ void recovery_store::load(std::vector<socketio::saved_session> sessions, uint64_
     s.disconnected_ms = now_ms - std::min<uint64_t>(static_cast<uint64_t>(away), now_ms);
     s.disconnected_unix_ms = saved.disconnected_unix_ms;
     s.loaded = true;
+    session_order_.emplace_back(s.disconnected_ms, s.pid);
     std::string pid = s.pid;
     sessions_[pid] = std::move(s);
   }
@@ -165,6 +175,22 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   } else {
     std::lock(lock_old, lock_here);
   }
+  // Positions by id, made here rather than kept per delivery: restores are rare, deliveries
+  // are not.
+  std::unordered_map<uint64_t, uint64_t> old_at;
+  old_at.reserve(old_loop.entries.size());
+  for (size_t i = 0; i < old_loop.entries.size(); ++i) {
+    old_at.emplace(old_loop.entries[i].id, old_loop.first_seq + i);
+  }
+  std::unordered_map<uint64_t, uint64_t> here_ids_storage;
+  if (&old_loop != &here) {
+    here_ids_storage.reserve(here.entries.size());
+    for (size_t i = 0; i < here.entries.size(); ++i) {
+      here_ids_storage.emplace(here.entries[i].id, here.first_seq + i);
+    }
+  }
+  const std::unordered_map<uint64_t, uint64_t>& here_at =
+      &old_loop == &here ? old_at : here_ids_storage;
   // What the client received, as positions of its old loop's journal: those before `limit`,
   // plus the ids in `already`. Its last id is either the one it had right after coming to that
   // loop (base_id: everything before the restore point), or an event that loop delivered since
@@ -172,8 +198,7 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   uint64_t limit = 0;
   if (s.base_id != 0 && *last == s.base_id) {
     limit = s.restore_point;
-  } else if (auto at = old_loop.seq_of.find(*last);
-             at != old_loop.seq_of.end() && at->second >= s.restore_point) {
+  } else if (auto at = old_at.find(*last); at != old_at.end() && at->second >= s.restore_point) {
     limit = at->second + 1;
   } else {
     return std::nullopt;
@@ -181,8 +206,8 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   std::sort(s.already.begin(), s.already.end());
   auto received = [&](const entry& e) {
     if (std::binary_search(s.already.begin(), s.already.end(), e.id)) return true;
-    auto at = old_loop.seq_of.find(e.id);
-    if (at != old_loop.seq_of.end()) return at->second < limit;
+    auto at = old_at.find(e.id);
+    if (at != old_at.end()) return at->second < limit;
     // Not in the old journal: trimmed there (long delivered), or not delivered there yet.
     return e.emitted_ms <= old_loop.trimmed_ms;
   };
@@ -190,14 +215,14 @@ std::optional<restored_session> recovery_store::restore(const std::string& pid,
   // would come twice). What was missed and this loop has trimmed is gone: no recovery then.
   std::vector<uint64_t> already;
   for (uint64_t id : s.already) {
-    if (!here.seq_of.contains(id)) already.push_back(id);
+    if (!here_at.contains(id)) already.push_back(id);
   }
   if (&old_loop != &here) {
     for (const entry& e : old_loop.entries) {
       if (!meant_for(e, s)) continue;
       if (!received(e)) {
-        if (e.emitted_ms <= here.trimmed_ms && !here.seq_of.contains(e.id)) return std::nullopt;
-      } else if (!here.seq_of.contains(e.id)) {
+        if (e.emitted_ms <= here.trimmed_ms && !here_at.contains(e.id)) return std::nullopt;
+      } else if (!here_at.contains(e.id)) {
         already.push_back(e.id);
       }
     }

@@ -111,9 +111,8 @@ class recovery_store {
   struct journal {
     std::mutex mu;
     std::deque<entry> entries;
-    uint64_t first_seq = 0;                         // the front entry's position
-    std::unordered_map<uint64_t, uint64_t> seq_of;  // id -> position
-    uint64_t trimmed_ms = 0;                        // newest emitted_ms trimmed so far
+    uint64_t first_seq = 0;   // the front entry's position
+    uint64_t trimmed_ms = 0;  // newest emitted_ms trimmed so far
   };
   static bool meant_for(const entry& e, const persisted_session& s);
   void trim(journal& j, uint64_t now_ms);
@@ -121,8 +120,14 @@ class recovery_store {
   const uint64_t max_ms_;
   std::atomic<uint64_t> next_id_{1};
   std::vector<std::unique_ptr<journal>> journals_;  // by loop index
+  // Drops the sessions disconnected more than max_ms_ ago, oldest first (sessions_mu_ held).
+  void expire_sessions(uint64_t now_ms);
+
   std::mutex sessions_mu_;
   std::unordered_map<std::string, persisted_session> sessions_;  // by pid
+  // (disconnected_ms, pid) in the order they were kept: expiry pops the front instead of
+  // scanning every session on every disconnect (a burst of them made that quadratic).
+  std::deque<std::pair<uint64_t, std::string>> session_order_;
 };
 
 }  // namespace relay::socketio::detail

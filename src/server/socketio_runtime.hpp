@@ -177,6 +177,8 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
     uint64_t restore_point = 0;
     std::vector<uint64_t> already;  // sorted: ids it had before, never sent again
     uint64_t base_id = 0;
+    // Its emits' journal entries are addressed to its own room: one spec for all of them.
+    std::shared_ptr<const broadcast_spec> own_room;
   };
   // What an idle socket does not use, allocated on first use: an idle fleet pays one pointer.
   struct rare_state {

@@ -272,10 +272,16 @@ void socket::emit(std::string_view event, args a) {
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
     // Kept for replay, as a broadcast to the socket's own room (what Node does), in this loop's
     // journal; the store appends the offset the client will echo back.
-    auto spec = std::make_shared<detail::broadcast_spec>();
-    spec->server = &st_->runtime.server();
-    spec->nsp = st_->nsp;
-    spec->rooms.push_back(st_->id.str());
+    detail::socket_state::recovery_state* r = st_->recovery();
+    std::shared_ptr<const detail::broadcast_spec> spec = r != nullptr ? r->own_room : nullptr;
+    if (spec == nullptr) {
+      auto own = std::make_shared<detail::broadcast_spec>();
+      own->server = &st_->runtime.server();
+      own->nsp = st_->nsp;
+      own->rooms.push_back(st_->id.str());
+      spec = own;
+      if (r != nullptr) r->own_room = spec;
+    }
     auto p = std::make_shared<detail::broadcast_packet>();
     p->raw.type = packet_type::event;
     p->raw.nsp = st_->nsp;
@@ -283,7 +289,7 @@ void socket::emit(std::string_view event, args a) {
     p->recovery_id = store->stamp(*p->raw.data);
     p->emitted_ms = wall_ms();
     store->record(st_->runtime.index(), std::move(spec), p, p->recovery_id, p->emitted_ms);
-    if (auto* r = st_->recovery()) r->last_sent_id = p->recovery_id;
+    if (r != nullptr) r->last_sent_id = p->recovery_id;
     st_->send(p->raw, compress);
     return;
   }

@@ -56,6 +56,15 @@ TEST(SioScan, FindsTheEventNameAndItsStringArgument) {
   EXPECT_EQ(b64.data_size, 24u);
 }
 
+TEST(SioScan, ARecoveryOffsetAfterTheDataIsNotPartOfIt) {
+  // With connection state recovery the servers append the event's offset as a last argument.
+  const std::string_view m = R"(42["m","ABCDEFGH","1a2b"])";
+  const sio_packet p = scan_sio_packet(m);
+  ASSERT_EQ(p.kind, sio_kind::event);
+  EXPECT_EQ(p.name, "m");
+  EXPECT_EQ(m.substr(p.data_at, p.data_size), "ABCDEFGH");
+}
+
 TEST(SioScan, RejectsWhatThisClientNeverExpects) {
   const char* const cases[] = {
       "",
@@ -80,7 +89,8 @@ TEST(SioScan, RejectsWhatThisClientNeverExpects) {
       R"(42["echo"])",                                  // no argument
       R"(42["echo",1])",                                // not a string
       R"(42["echo",{"a":"b"}])",                        // not a string
-      R"(42["echo","a","b"])",                          // two arguments
+      R"(42["echo","a","b","c"])",                      // three arguments
+      R"(42["echo","a",""])",                           // an empty offset
       R"(42["echo","x",2])",                            // two arguments
       R"(42["echo","a\"b"])",                           // an escape
       R"(42["echo","a\\b"])",                           // an escape
@@ -90,7 +100,7 @@ TEST(SioScan, RejectsWhatThisClientNeverExpects) {
       R"(42["echo","ab"] )",                            // trailing byte
       R"(42["echo" ,"ab"])",                            // not the compact form the servers send
       R"(42["echo",)",                                  // truncated
-      "42[\"echo\",\"a\001b\"]",  // a control character must be escaped
+      "42[\"echo\",\"a\001b\"]",                        // a control character must be escaped
       "42[\"echo\",\"a\nb\"]",
   };
   for (const char* c : cases) EXPECT_EQ(kind_of(c), sio_kind::invalid) << c;
