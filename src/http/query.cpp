@@ -19,7 +19,8 @@ std::optional<std::string_view> query_param(std::string_view query,
     const std::string_view pair = query.substr(0, amp);
     const size_t eq = pair.find('=');
     if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+      // "name" alone: an empty value, still a slice of the query (right after the name).
+      return eq == std::string_view::npos ? pair.substr(pair.size()) : pair.substr(eq + 1);
     }
     if (amp == std::string_view::npos) break;
     query.remove_prefix(amp + 1);
