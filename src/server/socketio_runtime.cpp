@@ -119,6 +119,29 @@ void socket_state::send(const packet& p, bool compress) {
   send_encoded(scratch, compress);
 }
 
+uint64_t socket_state::send_kept(recovery_store& store, json::value data, bool compress) {
+  recovery_state* r = recovery();
+  std::shared_ptr<const broadcast_spec> spec = r != nullptr ? r->own_room : nullptr;
+  if (spec == nullptr) {
+    auto own = std::make_shared<broadcast_spec>();
+    own->server = &runtime.server();
+    own->nsp = nsp;
+    own->rooms.push_back(id.str());
+    spec = own;
+    if (r != nullptr) r->own_room = spec;
+  }
+  auto p = std::make_shared<broadcast_packet>();
+  p->raw.type = packet_type::event;
+  p->raw.nsp = nsp;
+  p->raw.data = std::move(data);
+  p->recovery_id = store.stamp(*p->raw.data);
+  p->emitted_ms = core::event_loop::monotonic_ms();
+  store.record(runtime.index(), std::move(spec), p, p->recovery_id, p->emitted_ms);
+  if (r != nullptr) r->last_sent_id = p->recovery_id;
+  send(p->raw, compress);
+  return p->recovery_id;
+}
+
 bool socket_state::backed_up() const noexcept {
   if (client == nullptr || client->session == nullptr) return true;
   return client->session->buffered_bytes() > kVolatileHighWater;
@@ -309,6 +332,16 @@ void socket_state::finish_connect() {
     };
     for (missed_packet& m : recovery->missed) {
       if ((!m.rooms.empty() && !in_any(m.rooms)) || in_any(m.except)) continue;
+      if (m.id == 0) {
+        // The application's replay (a session of an earlier process): kept with a new id like
+        // any emit, so a client that drops again before a live event can still come back.
+        if (recovery_store* store = runtime.server().recovery()) {
+          recovery->base_id = send_kept(*store, std::move(m.data));
+          // Where it stands now: after what was just replayed (and kept).
+          recovery->restore_point = store->journal_end(runtime.index());
+          continue;
+        }
+      }
       packet e;
       e.type = packet_type::event;
       e.nsp = nsp;

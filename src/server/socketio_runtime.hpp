@@ -211,6 +211,10 @@ struct socket_state : std::enable_shared_from_this<socket_state> {
 
   // `compress`: may go out compressed (see engineio::session::send_text).
   void send(const packet& p, bool compress = true);
+  // Connection state recovery: sends the event `data` ([name, args...]) to this socket alone
+  // with an id appended, kept in this loop's journal as addressed to its own room (Node keeps
+  // a socket's emits the same way). Returns the id.
+  uint64_t send_kept(recovery_store& store, json::value data, bool compress = true);
   // An EVENT, encoded from its parts (no [event, args...] array built).
   void send_event(std::string_view event, const args& a, bool compress = true);
   // Backed up past kVolatileHighWater (or gone): volatile packets skip it.

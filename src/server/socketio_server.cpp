@@ -1,7 +1,6 @@
 #include "server/socketio_server.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <iterator>
 #include <stdexcept>
@@ -249,12 +248,6 @@ void socket::on_disconnect(disconnect_handler h) {
 }
 
 namespace {
-// For the recovery buffer's expiry, from any thread (broadcasts may come from outside loops).
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::steady_clock::now().time_since_epoch())
-                                   .count());
-}
 
 value event_data(std::string_view event, args a) {
   json::array all;
@@ -270,27 +263,8 @@ void socket::emit(std::string_view event, args a) {
   // "connect", "disconnect", ...: socket.io clients drop a connection that sends them.
   if (st_->client == nullptr || is_reserved_event(event)) return;
   if (detail::recovery_store* store = st_->runtime.server().recovery()) {
-    // Kept for replay, as a broadcast to the socket's own room (what Node does), in this loop's
-    // journal; the store appends the offset the client will echo back.
-    detail::socket_state::recovery_state* r = st_->recovery();
-    std::shared_ptr<const detail::broadcast_spec> spec = r != nullptr ? r->own_room : nullptr;
-    if (spec == nullptr) {
-      auto own = std::make_shared<detail::broadcast_spec>();
-      own->server = &st_->runtime.server();
-      own->nsp = st_->nsp;
-      own->rooms.push_back(st_->id.str());
-      spec = own;
-      if (r != nullptr) r->own_room = spec;
-    }
-    auto p = std::make_shared<detail::broadcast_packet>();
-    p->raw.type = packet_type::event;
-    p->raw.nsp = st_->nsp;
-    p->raw.data = event_data(event, std::move(a));
-    p->recovery_id = store->stamp(*p->raw.data);
-    p->emitted_ms = wall_ms();
-    store->record(st_->runtime.index(), std::move(spec), p, p->recovery_id, p->emitted_ms);
-    if (r != nullptr) r->last_sent_id = p->recovery_id;
-    st_->send(p->raw, compress);
+    // Kept for replay (see socket_state::send_kept).
+    st_->send_kept(*store, event_data(event, std::move(a)), compress);
     return;
   }
   st_->send_event(event, a, compress);
@@ -411,7 +385,7 @@ detail::shared_packet encode_once(packet p, const detail::broadcast_spec& spec,
   auto shared = std::make_shared<detail::broadcast_packet>();
   if (recovery_id != 0) {
     shared->recovery_id = recovery_id;
-    shared->emitted_ms = wall_ms();
+    shared->emitted_ms = core::event_loop::monotonic_ms();  // any thread
   }
   if (spec.parent == nullptr) shared->encoded = encode(p);
   shared->raw = std::move(p);
