@@ -474,6 +474,7 @@ int serve_main(int argc, char** argv) {
       nc.messages_in = &metrics->messages_in.with({name});
       nc.messages_out = &metrics->messages_out.with({name});
       nc.bytes_out = &metrics->bytes_out.with({name});
+      nc.bytes_in = &metrics->bytes_in.with({name});
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "relay: JWT key: %s\n", e.what());

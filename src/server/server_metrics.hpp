@@ -37,6 +37,11 @@ struct server_metrics {
           .with();
   metrics::family<metrics::counter>& messages_in = registry.add_counter(
       "relay_messages_received_total", "Socket.IO events received, by namespace.", {"namespace"});
+  metrics::family<metrics::counter>& bytes_in = registry.add_counter(
+      "relay_received_bytes_total",
+      "Socket.IO packet bytes received from connected sockets (text; binary attachments "
+      "aside), by namespace.",
+      {"namespace"});
   metrics::family<metrics::counter>& bytes_out = registry.add_counter(
       "relay_sent_bytes_total",
       "Socket.IO event bytes sent (packet text; binary attachments aside), by namespace.",

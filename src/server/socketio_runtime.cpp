@@ -704,7 +704,12 @@ void loop_runtime::on_message(engineio::session& s, std::string_view text) {
     protocol_error(*c);
     return;
   }
-  if (*r) on_packet(*c, **r);
+  if (!*r) return;
+  if (std::shared_ptr<socket_state>* s = c->find_socket((**r).nsp);
+      s != nullptr && (*s)->config.bytes_in != nullptr) {
+    (*s)->config.bytes_in->inc(text.size());
+  }
+  on_packet(*c, **r);
 }
 
 void loop_runtime::on_binary(engineio::session& s, std::span<const uint8_t> data) {

@@ -87,6 +87,7 @@ struct namespace_config {
   metrics::counter* messages_in = nullptr;   // events received (with runtime_metrics)
   metrics::counter* messages_out = nullptr;  // packets sent: emits and broadcast copies
   metrics::counter* bytes_out = nullptr;     // their text bytes (binary attachments aside)
+  metrics::counter* bytes_in = nullptr;      // text bytes of the packets its sockets sent
 };
 
 // Who a broadcast goes to, and how.

@@ -97,6 +97,9 @@ test('counters follow connections, traffic and refusals; promtool accepts the te
   // Acks are not events; the two messages reach alice once and bob twice (broadcast copies).
   assert.equal(grew('relay_messages_sent_total{namespace="/live"}'), 4);
   // Each is one packet like 2/live,["message",{"room":"ok:1","data":1,"from":"alice","offset":1}].
+  // 3 joins and a publish, each like 42/live,0["join","ok:1"] (CONNECTs come before a socket).
+  const receivedBytes = grew('relay_received_bytes_total{namespace="/live"}');
+  assert.ok(receivedBytes >= 4 * 20 && receivedBytes <= 4 * 60, `received bytes ${receivedBytes}`);
   const sentBytes = grew('relay_sent_bytes_total{namespace="/live"}');
   assert.ok(sentBytes >= 4 * 55 && sentBytes <= 4 * 80, `sent bytes ${sentBytes}`);
   assert.equal(grew('relay_broadcast_recipients_total'), 4);
