@@ -72,7 +72,9 @@ Metric& family<Metric>::with(std::span<const std::string_view> label_values) {
   }
   std::unique_ptr<Metric> metric;
   if constexpr (std::is_same_v<Metric, histogram>) {
-    metric.reset(new histogram(shards_, upper_bounds_));
+    // Spelled with Metric: a non-dependent `new histogram` is access-checked by clang even in
+    // family<gauge>, where this branch is discarded (and histogram's constructor is private).
+    metric.reset(new Metric(shards_, upper_bounds_));
   } else {
     metric.reset(new Metric(shards_));
   }
