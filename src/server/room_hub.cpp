@@ -1,6 +1,7 @@
 #include "server/room_hub.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <utility>
 
@@ -194,20 +195,32 @@ void room_hub::publish_here(const std::string& room, const std::string& event,
                                          {"offset", static_cast<int64_t>(position.offset)}});
   const std::string members = member_room(room);
   for (const socketio::namespace_ref& nsp : namespaces_) nsp.to(members).emit(event, {payload});
-  if (tracking_ && delivered_.size() == loops_.size()) {
-    // Each loop's note comes after its delivery: both are posted from here, in this order.
-    const size_t here = loop_index();
-    for (size_t i = 0; i < loops_.size(); ++i) {
-      if (i == here) {
-        note_delivered(i, room, position.offset);
-      } else {
-        loops_[i]->post(
-            [this, i, room, offset = position.offset] { note_delivered(i, room, offset); });
-      }
+  if (listener_) listener_(room, position.offset, event, payload);
+  const bool track = tracking_ && delivered_.size() == loops_.size();
+  if (loops_.empty() || (!track && latency_ == nullptr)) {
+    if (latency_ != nullptr)
+      latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
+    return;
+  }
+  // After each loop's delivery (posted from here after it, so it runs after it): that loop
+  // notes the room's last delivered offset, and the last loop to get there observes the
+  // latency: a publish is delivered once every loop has handed it to its members.
+  auto left = latency_ != nullptr ? std::make_shared<std::atomic<size_t>>(loops_.size()) : nullptr;
+  auto after_delivery = [this, track, left, room, started_ns,
+                         offset = position.offset](size_t loop) {
+    if (track) note_delivered(loop, room, offset);
+    if (left && left->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
+    }
+  };
+  const size_t here = loop_index();
+  for (size_t i = 0; i < loops_.size(); ++i) {
+    if (i == here) {
+      after_delivery(i);
+    } else {
+      loops_[i]->post([after_delivery, i] { after_delivery(i); });
     }
   }
-  if (listener_) listener_(room, position.offset, event, payload);
-  if (latency_ != nullptr) latency_->observe(static_cast<double>(steady_ns() - started_ns) * 1e-9);
 }
 
 bool room_hub::owned_here(std::string_view room) const {

@@ -65,7 +65,7 @@ struct server_metrics {
       registry
           .add_histogram("relay_publish_delivery_seconds",
                          "From a publish to its broadcast being handed to the room's members "
-                         "(on the room's owner loop).",
+                         "on every loop (queued for their connections).",
                          metrics::latency_buckets_seconds())
           .with();
 
