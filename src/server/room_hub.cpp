@@ -68,10 +68,19 @@ json::value member_payload(std::string_view room, const store::history_entry& en
 room_hub::room_hub(std::unique_ptr<store::history_store> history)
     : history_(std::move(history)), started_ms_(wall_clock_ms()) {}
 
+namespace {
+constexpr std::string_view kMemberPrefix = "r:";
+}  // namespace
+
 std::string room_hub::member_room(std::string_view room) {
-  std::string r = "r:";
+  std::string r(kMemberPrefix);
   r += room;
   return r;
+}
+
+std::optional<std::string_view> room_hub::room_of_member_room(std::string_view socketio_room) {
+  if (!socketio_room.starts_with(kMemberPrefix)) return std::nullopt;
+  return socketio_room.substr(kMemberPrefix.size());
 }
 
 std::string room_hub::user_room(std::string_view user) {
@@ -119,7 +128,6 @@ void room_hub::note_delivered(size_t loop, const std::string& room, uint64_t off
 
 namespace {
 constexpr std::string_view kResumeKey = "relay.resume";
-constexpr std::string_view kMemberPrefix = "r:";
 }  // namespace
 
 void room_hub::note_resume_points(socketio::socket& s) {
@@ -127,8 +135,9 @@ void room_hub::note_resume_points(socketio::socket& s) {
   if (!tracking_ || loop >= delivered_.size()) return;
   json::object points;
   for (const std::string& r : s.rooms()) {
-    if (!r.starts_with(kMemberPrefix)) continue;
-    const std::string room = r.substr(kMemberPrefix.size());
+    const std::optional<std::string_view> name = room_of_member_room(r);
+    if (!name) continue;
+    const std::string room(*name);
     const int64_t now = wall_clock_ms();
     const store::stream_position top = history_->stream_top(room, now);
     // Nothing delivered here since the start: it was sent nothing of this process's; an
@@ -152,8 +161,9 @@ std::optional<std::vector<socketio::missed_event>> room_hub::replay_saved(
   const int64_t now = wall_clock_ms();
   std::vector<std::pair<store::history_entry_ptr, std::string>> missed;
   for (const std::string& r : s.rooms) {
-    if (!r.starts_with(kMemberPrefix)) continue;
-    const std::string room = r.substr(kMemberPrefix.size());
+    const std::optional<std::string_view> name = room_of_member_room(r);
+    if (!name) continue;
+    const std::string room(*name);
     const json::value* point = points->find(room);
     if (point == nullptr || !point->is_array() || point->as_array().size() != 2 ||
         !point->as_array()[0].is_int() || !point->as_array()[1].is_string()) {

@@ -88,6 +88,8 @@ class room_hub {
   // The Socket.IO room that holds a room's members ("r:" + name: client rooms can never be a
   // socket's own id room).
   static std::string member_room(std::string_view room);
+  // Its inverse: the room a Socket.IO room holds the members of, or nullopt for other rooms.
+  static std::optional<std::string_view> room_of_member_room(std::string_view socketio_room);
   // The Socket.IO room every socket of a user joins ("u:" + user id).
   static std::string user_room(std::string_view user);
 

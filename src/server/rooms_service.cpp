@@ -130,9 +130,9 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       const auto grants = grants_of(s);
       size_t kept = 0;
       for (const std::string& r : s.rooms()) {
-        if (!r.starts_with("r:")) continue;
-        if (grants->may_subscribe(std::string_view(r).substr(2)) &&
-            (max_rooms == 0 || kept < max_rooms)) {
+        const std::optional<std::string_view> room = room_hub::room_of_member_room(r);
+        if (!room) continue;
+        if (grants->may_subscribe(*room) && (max_rooms == 0 || kept < max_rooms)) {
           ++kept;
         } else {
           s.leave(r);
@@ -160,7 +160,7 @@ void install_rooms_service(socketio::namespace_ref nsp, rooms_policy policy,
       // Back in its rooms (connection state recovery; the middleware above kept only those its
       // token grants): counted and in presence again.
       for (const std::string& r : s.rooms()) {
-        if (r.starts_with("r:")) joined->enter(r.substr(2));
+        if (auto room = room_hub::room_of_member_room(r)) joined->enter(std::string(*room));
       }
     }
 
